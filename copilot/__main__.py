@@ -1,0 +1,3 @@
+from copilot.cli import main
+
+raise SystemExit(main())

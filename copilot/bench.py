@@ -1,0 +1,233 @@
+"""``agent-copilot bench``: the figures the foundation is held to, measured in one run.
+
+* time to first suggestion token at turn 1 and turn N, with and without KV reuse;
+* generation tokens/s through the whole pipeline against bare llama-cpp-python on
+  the same model, threads and prompt;
+* launch to a usable window, and peak resident memory with the model loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from copilot.conversation import Contact
+from copilot.demo import DEMO_COMPANY, load_demo
+from copilot.errors import CopilotError
+from copilot.runtime import Runtime
+from copilot.suggest import SuggestionRequest, stream_suggestion
+
+TARGET_TTFT_RATIO = 1.3
+TARGET_SPEED_RATIO = 0.95
+TARGET_LAUNCH_S = 1.5
+BENCH_MAX_WORDS = 24
+SPEED_TOKENS = 96
+REPEATS = 3
+
+
+@dataclass
+class TurnTiming:
+    turn: int
+    first_token_s: float
+    prompt_tokens: int
+    reused_tokens: int
+
+
+def _contact_at(script: Contact, customer_turns: int) -> Contact:
+    """The contact as it stood when the customer sent message number ``customer_turns``."""
+    seen, cut = 0, 0
+    for index, turn in enumerate(script.turns):
+        if turn.role.value == "customer":
+            seen += 1
+            if seen == customer_turns:
+                cut = index + 1
+                break
+    return Contact(channel=script.channel, customer_name=script.customer_name, turns=script.turns[:cut])
+
+
+def _request(runtime: Runtime, contact: Contact, reuse: bool, temperature: float | None = None) -> SuggestionRequest:
+    profile = runtime.profile()
+    update: dict = {"max_words": BENCH_MAX_WORDS}
+    if temperature is not None:
+        update = {"max_words": 80, "temperature": temperature, "closing_line": ""}
+    request = runtime.request(contact)
+    request.profile = profile.model_copy(update=update)
+    request.company = DEMO_COMPANY
+    request.reuse_cache = reuse
+    return request
+
+
+def measure_turns(runtime: Runtime, script: Contact, turns: int, reuse: bool) -> list[TurnTiming]:
+    engine = runtime.engine
+    engine.reset_cache()
+    timings = []
+    for turn in range(1, turns + 1):
+        request = _request(runtime, _contact_at(script, turn), reuse)
+        for _ in stream_suggestion(engine, request):
+            pass
+        stats = engine.last_stats
+        timings.append(
+            TurnTiming(turn, request.result.first_token_s or 0.0, stats.prompt_tokens, stats.reused_tokens)
+        )
+    return timings
+
+
+def _bare_tokens_per_s(runtime: Runtime, tokens: list[int]) -> float:
+    llm = runtime.engine.llama
+    llm.reset()
+    count, first, last = 0, None, None
+    for _chunk in llm.create_completion(
+        prompt=tokens, max_tokens=SPEED_TOKENS, temperature=0.0, top_p=0.9, repeat_penalty=1.15,
+        stop=runtime.engine.stop_strings, stream=True,
+    ):
+        now = time.perf_counter()
+        first = first or now
+        last = now
+        count += 1
+    return (count - 1) / (last - first) if count > 1 and last and first and last > first else 0.0
+
+
+def _pipeline_tokens_per_s(runtime: Runtime, contact: Contact) -> tuple[float, list[int]]:
+    request = _request(runtime, contact, reuse=False, temperature=0.0)
+    request.profile = request.profile.model_copy(update={"max_words": SPEED_TOKENS})
+    engine = runtime.engine
+    first, last = 0.0, 0.0
+    for _chunk in stream_suggestion(engine, request):
+        last = time.perf_counter()
+        first = first or last
+    # Tokens as the engine counted them, timed as the consumer received them.
+    count = engine.last_stats.generated_tokens
+    rate = (count - 1) / (last - first) if count > 1 and last > first else 0.0
+    return rate, engine.last_tokens
+
+
+def measure_speed(runtime: Runtime, contact: Contact) -> dict:
+    bare, pipe = [], []
+    for _ in range(REPEATS):
+        rate, tokens = _pipeline_tokens_per_s(runtime, contact)
+        pipe.append(rate)
+        bare.append(_bare_tokens_per_s(runtime, tokens))
+    b, p = statistics.median(bare), statistics.median(pipe)
+    return {"bare_tokens_per_s": b, "pipeline_tokens_per_s": p, "ratio": p / b if b else 0.0}
+
+
+def measure_launch(repeats: int = REPEATS) -> dict:
+    env = dict(os.environ)
+    env["AGENT_COPILOT_READY_PROBE"] = "1"
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env["AGENT_COPILOT_CONFIG_DIR"] = tmp
+        for _ in range(repeats):
+            started = time.monotonic()
+            proc = subprocess.run(
+                [sys.executable, "-m", "copilot"], env=env, capture_output=True, text=True, timeout=120
+            )
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                raise CopilotError(f"The window did not start for the bench: {proc.stderr[-500:]}")
+            figures = json.loads(lines[-1])
+            runs.append(
+                {
+                    "window_ready_s": figures["window_ready_at"] - started,
+                    "model_ready_s": figures["model_ready_at"] - started,
+                    "peak_rss_mb": figures["peak_rss_mb"],
+                    "model_state": figures["model_state"],
+                }
+            )
+    return {
+        "window_ready_s": statistics.median(r["window_ready_s"] for r in runs),
+        "model_ready_s": statistics.median(r["model_ready_s"] for r in runs),
+        "window_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "model_state": runs[-1]["model_state"],
+    }
+
+
+def _ttft_block(timings: list[TurnTiming]) -> dict:
+    first, last = timings[0], timings[-1]
+    return {
+        "turn1_s": first.first_token_s,
+        f"turn{last.turn}_s": last.first_token_s,
+        "ratio": last.first_token_s / first.first_token_s if first.first_token_s else 0.0,
+        "last_prompt_tokens": last.prompt_tokens,
+        "last_reused_tokens": last.reused_tokens,
+        "per_turn_s": [round(t.first_token_s, 4) for t in timings],
+    }
+
+
+def run_bench(runtime: Runtime, *, as_json: bool = False, turns: int = 20) -> int:
+    script = load_demo("long_contact")
+    available = sum(1 for t in script.turns if t.role.value == "customer")
+    turns = max(2, min(turns, available))
+    info = runtime.engine.load()
+    log = (lambda *a: None) if as_json else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    log(f"Model {info.label}, {runtime.engine.threads} threads. Measuring {turns} turns with KV reuse…")
+    with_reuse = _ttft_block(measure_turns(runtime, script, turns, reuse=True))
+    log("…and without KV reuse…")
+    without = _ttft_block(measure_turns(runtime, script, turns, reuse=False))
+    log("Generation speed: pipeline against bare llama-cpp-python…")
+    speed = measure_speed(runtime, _contact_at(script, 3))
+    log("Launch to a usable window…")
+    launch = measure_launch()
+    figures = {
+        "model": info.label,
+        "threads": runtime.engine.threads,
+        "turns": turns,
+        "ttft_with_reuse": with_reuse,
+        "ttft_without_reuse": without,
+        "speed": speed,
+        "launch": launch,
+        "bench_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "targets": {
+            "ttft_ratio_with_reuse_max": TARGET_TTFT_RATIO,
+            "speed_ratio_min": TARGET_SPEED_RATIO,
+            "window_ready_s_max": TARGET_LAUNCH_S,
+        },
+    }
+    figures["met"] = {
+        "ttft_ratio": with_reuse["ratio"] <= TARGET_TTFT_RATIO,
+        "speed_ratio": speed["ratio"] >= TARGET_SPEED_RATIO,
+        "launch": launch["window_ready_s"] <= TARGET_LAUNCH_S,
+    }
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(_table(figures))
+    return 0
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def _table(f: dict) -> str:
+    n = f["turns"]
+    w, wo, s, la = f["ttft_with_reuse"], f["ttft_without_reuse"], f["speed"], f["launch"]
+    rows = [
+        f"Model: {f['model']}  threads: {f['threads']}",
+        "",
+        f"{'figure':44} {'value':>12}  target",
+        f"{'time to first token, turn 1, KV reuse':44} {w['turn1_s'] * 1000:>9.0f} ms",
+        f"{f'time to first token, turn {n}, KV reuse':44} {w[f'turn{n}_s'] * 1000:>9.0f} ms",
+        f"{f'  ratio turn {n} / turn 1':44} {w['ratio']:>12.2f}  <= {TARGET_TTFT_RATIO} {_mark(f['met']['ttft_ratio'])}",
+        f"{f'  prompt tokens at turn {n} (reused)':44} {w['last_prompt_tokens']:>6} ({w['last_reused_tokens']})",
+        f"{'time to first token, turn 1, no reuse':44} {wo['turn1_s'] * 1000:>9.0f} ms",
+        f"{f'time to first token, turn {n}, no reuse':44} {wo[f'turn{n}_s'] * 1000:>9.0f} ms",
+        f"{f'  ratio turn {n} / turn 1':44} {wo['ratio']:>12.2f}",
+        f"{'generation, bare llama-cpp-python':44} {s['bare_tokens_per_s']:>8.1f} tok/s",
+        f"{'generation, whole pipeline':44} {s['pipeline_tokens_per_s']:>8.1f} tok/s",
+        f"{'  ratio pipeline / bare':44} {s['ratio']:>12.3f}  >= {TARGET_SPEED_RATIO} {_mark(f['met']['speed_ratio'])}",
+        f"{'launch to usable window (median of 3)':44} {la['window_ready_s']:>10.2f} s  <= {TARGET_LAUNCH_S} s {_mark(f['met']['launch'])}",
+        f"{'launch to model ready in the window':44} {la['model_ready_s']:>10.2f} s",
+        f"{'peak RSS, window with bundled model':44} {la['window_peak_rss_mb']:>9.0f} MB",
+        f"{'peak RSS, this bench process':44} {f['bench_peak_rss_mb']:>9.0f} MB",
+    ]
+    return "\n".join(rows)

@@ -1,0 +1,165 @@
+"""Command line: ``agent-copilot [suggest|demo|bench|profiles]``; no command opens the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from copilot import __version__
+from copilot.conversation import load_contact
+from copilot.demo import DEMO_COMPANY, load_demo, play
+from copilot.errors import CopilotError
+from copilot.runtime import Runtime
+from copilot.suggest import Chunk, Suggestion, stream_suggestion
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent-copilot",
+        description="Offline agent-assist copilot. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"agent-copilot {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never customer text)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("suggest", help="stream a reply suggestion for a conversation file")
+    p.add_argument("--conversation", required=True, type=Path, metavar="FILE.json")
+    p.add_argument("--profile", help="profile name (default: the active profile)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+
+    p = sub.add_parser("demo", help="play the scripted demo contact headless")
+    p.add_argument("--profile", help="profile name (default: the active profile)")
+
+    p = sub.add_parser("bench", help="measure latency, throughput, start-up time and memory")
+    p.add_argument("--json", action="store_true", help="print machine-readable figures")
+    p.add_argument("--turns", type=int, default=20, help="turns of the scripted conversation")
+
+    sub.add_parser("profiles", help="list the profiles and any broken profile files")
+    return parser
+
+
+class StreamPrinter:
+    """Print chunks as they come; a replacing chunk prints only what is new when it can."""
+
+    def __init__(self, out=sys.stdout) -> None:
+        self.out, self.shown = out, ""
+
+    def feed(self, chunks: Iterable[Chunk]) -> None:
+        for chunk in chunks:
+            total = chunk.text if chunk.replace else self.shown + chunk.text
+            if total.startswith(self.shown):
+                self.out.write(total[len(self.shown) :])
+            else:
+                self.out.write("\n" + total)
+            self.shown = total
+            self.out.flush()
+        self.out.write("\n")
+
+
+def _load_engine(runtime: Runtime) -> None:
+    print("Loading the model…", file=sys.stderr, flush=True)
+    info = runtime.engine.load()
+    print(f"Model: {info.label}", file=sys.stderr, flush=True)
+
+
+def _summary(result: Suggestion, runtime: Runtime) -> dict:
+    stats = runtime.engine.last_stats
+    return {
+        "text": result.text,
+        "profile": result.profile,
+        "language": result.language,
+        "withheld": result.withheld,
+        "flags": result.flags,
+        "model": runtime.engine.info.label if runtime.engine.info else None,
+        "first_token_s": round(result.first_token_s or 0.0, 4),
+        "tokens_per_s": round(stats.tokens_per_s, 1),
+        "prompt_tokens": stats.prompt_tokens,
+        "reused_tokens": stats.reused_tokens,
+        "omitted_turns": result.omitted_turns,
+    }
+
+
+def cmd_suggest(args: argparse.Namespace, runtime: Runtime) -> int:
+    contact = load_contact(args.conversation)
+    request = runtime.request(contact, args.profile)
+    _load_engine(runtime)
+    if args.json:
+        for _ in stream_suggestion(runtime.engine, request):
+            pass
+        print(json.dumps(_summary(request.result, runtime), ensure_ascii=False, indent=2))
+    else:
+        StreamPrinter().feed(stream_suggestion(runtime.engine, request))
+        for flag in request.result.flags:
+            print(f"note: {flag}", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
+    script = load_demo()
+    profile = runtime.profile(args.profile)
+    _load_engine(runtime)
+    print(f"Demo contact with {script.customer_name} over {script.channel.value}, profile {profile.name}\n")
+    for live, answer in play(script):
+        print(f"Customer: {live.turns[-1].text}")
+        print("Suggestion: ", end="", flush=True)
+        request = runtime.request(live.snapshot(), profile.name)
+        request.company = DEMO_COMPANY
+        StreamPrinter().feed(stream_suggestion(runtime.engine, request))
+        first = request.result.first_token_s or 0.0
+        print(f"  ({first * 1000:.0f} ms to first token, "
+              f"{runtime.engine.last_stats.tokens_per_s:.0f} tokens/s)")
+        if answer is not None:
+            print(f"Agent sent: {answer.text}")
+        print()
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace, runtime: Runtime) -> int:
+    for name in runtime.profiles.names():
+        marker = "*" if name == runtime.default_profile_name else " "
+        print(f"{marker} {name:28} {runtime.profiles.profiles[name].description}")
+    for error in runtime.profiles.errors:
+        print(f"error: {error.user_message}", file=sys.stderr)
+    return 1 if runtime.profiles.errors else 0
+
+
+def _open_window(argv: list[str]) -> int:
+    """The window is found through an entry point, so the core never imports the UI."""
+    frontends = entry_points(group="agent_copilot.frontends", name="window")
+    if not frontends:
+        print("error: the window is not installed; run installers/setup.sh", file=sys.stderr)
+        return 2
+    return int(next(iter(frontends)).load()(argv) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        return _open_window(argv)
+    try:
+        runtime = Runtime.create()
+        for problem in runtime.problems:
+            print(f"warning: {problem.user_message}", file=sys.stderr)
+        if args.command == "bench":
+            from copilot.bench import run_bench
+
+            return run_bench(runtime, as_json=args.json, turns=args.turns)
+        handler = {"suggest": cmd_suggest, "demo": cmd_demo, "profiles": cmd_profiles}[args.command]
+        return handler(args, runtime)
+    except CopilotError as exc:
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,42 @@
+"""Guess the customer's language from common words, so the reply rule can name it.
+
+A small model follows "Reply in German." far better than "reply in the customer's
+language", so the prompt states the language explicitly when we can tell.
+"""
+
+from __future__ import annotations
+
+import re
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("the and is are you my i it to of for not have was this that with can my please".split()),
+    "de": frozenset("der die das und ist ich nicht mein meine sie ein eine mit bitte habe noch wurde kann zu auf".split()),
+    "fr": frozenset("le la les et est je ne pas mon ma vous une un avec pour merci colis".split()),
+    "es": frozenset("el la los las y es yo no mi usted una un con para por gracias pedido".split()),
+    "it": frozenset("il lo la gli le e non mio mia lei una un con per grazie ordine sono".split()),
+    "nl": frozenset("de het een en is ik niet mijn u met voor bedankt bestelling nog".split()),
+    "pt": frozenset("o a os as e é eu não meu minha você uma um com para obrigado pedido".split()),
+}
+LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "fr": "French", "es": "Spanish",
+    "it": "Italian", "nl": "Dutch", "pt": "Portuguese",
+}
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """Best guess of an ISO 639-1 code; ``default`` when the text gives too little to go on."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return default
+    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    if scores[best] == 0:
+        return default
+    if any(ch in text for ch in "äöüß") and scores["de"] >= scores[best] - 1:
+        return "de"
+    return best
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)

@@ -1,0 +1,172 @@
+"""From a live contact to a streamed reply suggestion, with the profile's rules applied.
+
+The generator yields ``Chunk`` objects. Usually a chunk appends text; a chunk with
+``replace=True`` replaces everything shown so far (used when the guard withholds a
+suggestion that started to repeat the instructions).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from copilot.conversation import Contact
+from copilot.errors import ConversationError
+from copilot.guard import LeakGuard
+from copilot.profiles import Profile
+from copilot.prompt import ChatMessage, Prompt, build_prompt, template_values
+
+WITHHELD = (
+    "[Suggestion withheld: it started to repeat the copilot's internal instructions. "
+    "Reply in your own words or press Regenerate.]"
+)
+TOKENS_PER_WORD = 1.8
+
+
+class Generator(Protocol):
+    """What the pipeline needs from an engine (the real one, or a fake in unit tests)."""
+
+    @property
+    def n_ctx(self) -> int: ...
+
+    def tokenize_messages(self, messages: tuple[ChatMessage, ...]) -> list[int]: ...
+
+    def stream(
+        self,
+        tokens: list[int],
+        *,
+        max_tokens: int,
+        temperature: float,
+        cancel: threading.Event | None = None,
+        reuse_cache: bool = True,
+    ) -> Iterator[str]: ...
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    replace: bool = False
+
+
+@dataclass
+class Suggestion:
+    text: str = ""
+    profile: str = ""
+    language: str = ""
+    withheld: bool = False
+    flags: list[str] = field(default_factory=list)
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    chunks: int = 0
+    omitted_turns: int = 0
+
+
+@dataclass
+class SuggestionRequest:
+    profile: Profile
+    contact: Contact
+    company: str = ""
+    agent_name: str = ""
+    reuse_cache: bool = True
+    result: Suggestion = field(default_factory=Suggestion)
+
+
+def _fit(engine: Generator, request: SuggestionRequest, max_tokens: int) -> tuple[Prompt, list[int]]:
+    """Build the prompt, dropping the oldest turns in large steps until it fits the context.
+
+    Large steps keep the cut stable for several turns, so the KV cache keeps paying off.
+    """
+    turns = len(request.contact.turns)
+    skip = 0
+    while True:
+        prompt = build_prompt(
+            request.profile,
+            request.contact,
+            company=request.company,
+            agent_name=request.agent_name,
+            skip_turns=skip,
+        )
+        tokens = engine.tokenize_messages(prompt.messages)
+        if len(tokens) + max_tokens <= engine.n_ctx or skip >= turns - 1:
+            return prompt, tokens
+        skip = min(turns - 1, skip + max(1, turns // 3))
+
+
+def stream_suggestion(
+    engine: Generator, request: SuggestionRequest, cancel: threading.Event | None = None
+) -> Iterator[Chunk]:
+    """Stream the agent's next reply for ``request.contact``; ``request.result`` fills in."""
+    if not request.contact.turns:
+        raise ConversationError("There is no message yet to suggest a reply to.")
+    profile, result = request.profile, request.result
+    result.profile = profile.name
+    max_tokens = int(profile.max_words * TOKENS_PER_WORD) + 16
+    prompt, tokens = _fit(engine, request, max_tokens)
+    result.language, result.omitted_turns = prompt.language, prompt.omitted_turns
+    values = template_values(request.contact, request.company, request.agent_name)
+    closing = profile.render(profile.closing_line, values).strip()
+    guard = LeakGuard(prompt.protected_text, allowed=closing)
+    started = time.perf_counter()
+    pieces = engine.stream(
+        tokens,
+        max_tokens=max_tokens,
+        temperature=profile.temperature,
+        cancel=cancel,
+        reuse_cache=request.reuse_cache,
+    )
+    try:
+        for piece in pieces:
+            if result.first_token_s is None:
+                result.first_token_s = time.perf_counter() - started
+            result.text += piece
+            result.chunks += 1
+            if guard.leaks(result.text):
+                result.text, result.withheld = WITHHELD, True
+                result.flags.append("withheld: repeated the instructions")
+                yield Chunk(WITHHELD, replace=True)
+                return
+            yield Chunk(piece)
+    finally:
+        pieces.close()
+        result.total_s = time.perf_counter() - started
+    yield from _finish(result, profile, closing)
+
+
+def trim_to_words(text: str, max_words: int) -> str:
+    """Cut to ``max_words``, then back to the last full sentence if one ends in the second half."""
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    cut = " ".join(words[:max_words])
+    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind(".\n"))
+    if cut[-1:] in ".!?":
+        return cut
+    return cut[: end + 1] if end >= len(cut) // 2 else cut + "…"
+
+
+def _finish(result: Suggestion, profile: Profile, closing: str) -> Iterator[Chunk]:
+    """Rules checked after generation, not only asked for in the prompt."""
+    trimmed = trim_to_words(result.text.strip(), profile.max_words)
+    changed = trimmed != result.text
+    result.text = trimmed
+    lowered = result.text.lower()
+    for phrase in profile.avoid_phrases:
+        if phrase.lower() in lowered:
+            result.flags.append(f"contains a phrase to avoid: “{phrase}”")
+    if not result.text.strip():
+        result.flags.append("the model returned no text")
+    if closing and closing.lower() not in lowered:
+        result.text = result.text.rstrip() + ("\n\n" if result.text.strip() else "") + closing
+        changed = True
+    if changed:
+        yield Chunk(result.text, replace=True)
+
+
+def suggest(engine: Generator, request: SuggestionRequest) -> Suggestion:
+    """Run a suggestion to the end (CLI, tests)."""
+    for _ in stream_suggestion(engine, request):
+        pass
+    return request.result

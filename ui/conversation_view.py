@@ -1,0 +1,42 @@
+"""The live conversation, newest at the bottom, customer and agent told apart at a glance."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from copilot.conversation import Contact, Role
+
+_STYLE = {
+    Role.CUSTOMER: ("Customer", "#1f3b57", "#e8f0fa", "left"),
+    Role.AGENT: ("You", "#22543d", "#e9f6ee", "right"),
+}
+
+
+class ConversationView(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conversation")
+        self.setOpenLinks(False)
+        self.setPlaceholderText(
+            "No messages yet. Paste or type what the customer said below and press Ctrl+Enter."
+        )
+
+    def show_contact(self, contact: Contact) -> None:
+        rows = []
+        for turn in contact.turns:
+            label, fg, bg, align = _STYLE[turn.role]
+            when = turn.at.astimezone().strftime("%H:%M")
+            body = html.escape(turn.text).replace("\n", "<br>")
+            rows.append(
+                f'<table width="100%" cellspacing="0" cellpadding="6" style="margin-bottom:6px">'
+                f'<tr><td align="{align}" style="background:{bg}">'
+                f'<span style="color:{fg};font-weight:600">{label}</span>'
+                f' <span style="color:#6b7280;font-size:small">{when}</span><br>{body}'
+                f"</td></tr></table>"
+            )
+        self.setHtml("".join(rows))
+        self.moveCursor(QTextCursor.MoveOperation.End)
+        self.ensureCursorVisible()

@@ -1,0 +1,392 @@
+"""The side panel: conversation, message box, streamed suggestion, profile picker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from copilot.conversation import Channel, Contact, Role
+from copilot.demo import DEMO_COMPANY, load_demo, play
+from copilot.engine import EngineState
+from copilot.errors import CopilotError, ModelError, ProfileError, SettingsError
+from copilot.model_file import ModelInfo
+from copilot.runtime import Runtime
+from copilot.settings import update_settings
+from copilot.suggest import Chunk, stream_suggestion
+from ui.conversation_view import ConversationView
+from ui.errors import show_crash, user_message
+from ui.suggestion_panel import SuggestionPanel
+from ui.worker import Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+DEFAULT_SIZE = (420, 760)
+
+
+class MainWindow(QMainWindow):
+    #: "ready" or "failed" once the background model load ends.
+    model_state_changed = Signal(str)
+
+    def __init__(self, runtime: Runtime, window_state: QSettings) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.window_state = window_state
+        self.workers = WorkerPool()
+        self.contact = Contact()
+        self._suggestion: Worker | None = None
+        self._pending_suggestion = False
+        self._demo = None
+        self._company = runtime.settings.company_name
+        self.setWindowTitle("Agent Copilot")
+        self.setObjectName("mainWindow")
+        self.setMinimumWidth(320)
+        self._build()
+        self._build_actions()
+        self._restore_geometry()
+        for problem in runtime.problems:
+            self.report(problem)
+
+    # -- layout --------------------------------------------------------------------
+    def _build(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        toolbar.addWidget(QLabel(" Profile "))
+        self.profile_box = QComboBox()
+        self.profile_box.setObjectName("profileBox")
+        self.profile_box.addItems(self.runtime.profiles.names())
+        self.profile_box.setCurrentText(self.runtime.default_profile_name)
+        self.profile_box.setToolTip("Tone profile for suggestions (Ctrl+P)")
+        self.profile_box.currentTextChanged.connect(self._on_profile_changed)
+        toolbar.addWidget(self.profile_box)
+        toolbar.addWidget(QLabel(" Channel "))
+        self.channel_box = QComboBox()
+        self.channel_box.setObjectName("channelBox")
+        self.channel_box.addItems([c.value for c in Channel])
+        self.channel_box.setCurrentText(self.contact.channel.value)
+        self.channel_box.currentTextChanged.connect(self._on_channel_changed)
+        toolbar.addWidget(self.channel_box)
+        self._toolbar = toolbar
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 6, 8, 6)
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet(
+            "background:#fdecea;color:#7f1d1d;border:1px solid #f5c2c0;padding:6px;border-radius:4px"
+        )
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.conversation = ConversationView()
+        self.suggestion = SuggestionPanel()
+        splitter.addWidget(self.conversation)
+        splitter.addWidget(self.suggestion)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout.addWidget(splitter, 1)
+
+        self.input = QPlainTextEdit()
+        self.input.setObjectName("messageInput")
+        self.input.setPlaceholderText(
+            "Type or paste a message. Ctrl+Enter: the customer said it. "
+            "Ctrl+Shift+Enter: you sent it."
+        )
+        self.input.setMaximumHeight(90)
+        layout.addWidget(self.input)
+        row = QHBoxLayout()
+        self.customer_button = QPushButton("Customer said")
+        self.customer_button.setToolTip("Add as the customer's message and suggest a reply (Ctrl+Enter)")
+        self.agent_button = QPushButton("I sent")
+        self.agent_button.setToolTip("Add as the reply you sent (Ctrl+Shift+Enter)")
+        row.addWidget(self.customer_button, 1)
+        row.addWidget(self.agent_button, 1)
+        layout.addLayout(row)
+        self.setCentralWidget(central)
+
+        self.customer_button.clicked.connect(self.add_customer_message)
+        self.agent_button.clicked.connect(self.add_agent_message)
+        self.suggestion.insert_requested.connect(self.insert_suggestion)
+        self.suggestion.regenerate_requested.connect(self.regenerate)
+        self.suggestion.dismiss_requested.connect(self.dismiss)
+
+        status = self.statusBar()
+        self.model_label = QLabel("")
+        self.state_label = QLabel("")
+        self.speed_label = QLabel("")
+        for label, name in (
+            (self.model_label, "modelLabel"),
+            (self.state_label, "stateLabel"),
+            (self.speed_label, "speedLabel"),
+        ):
+            label.setObjectName(name)
+            status.addPermanentWidget(label)
+        self.resize(*DEFAULT_SIZE)
+
+    def _build_actions(self) -> None:
+        def action(text: str, keys: list[str], slot, checkable: bool = False) -> QAction:
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.setCheckable(checkable)
+            (act.toggled if checkable else act.triggered).connect(slot)
+            self.addAction(act)
+            return act
+
+        action("Customer said", ["Ctrl+Return", "Ctrl+Enter"], self.add_customer_message)
+        action("I sent", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"], self.add_agent_message)
+        action("Insert", ["Ctrl+I"], self.insert_suggestion)
+        action("Regenerate", ["Ctrl+R"], self.regenerate)
+        action("Dismiss", ["Escape"], self.dismiss)
+        action("Profile", ["Ctrl+P"], lambda: (self.profile_box.setFocus(), self.profile_box.showPopup()))
+        action("Message box", ["Ctrl+L"], lambda: self.input.setFocus())
+        self.new_action = action("New contact", ["Ctrl+N"], self.new_contact)
+        self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
+        self.pin_action = action("Always on top", ["Ctrl+T"], self._on_pin_toggled, checkable=True)
+        self.pin_action.setToolTip("Keep this panel above other windows (Ctrl+T)")
+        self._toolbar.addSeparator()
+        self._toolbar.addAction(self.pin_action)
+        self._toolbar.addAction(self.new_action)
+        self._toolbar.addAction(self.demo_action)
+        self.demo_action.setText("Demo")
+        self.demo_action.setToolTip("Play the next customer message of the demo contact (Ctrl+Shift+D)")
+
+    # -- geometry --------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self.window_state.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        pinned = self.window_state.value("always_on_top", False)
+        self.pin_action.setChecked(pinned in (True, "true"))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.window_state.setValue("geometry", self.saveGeometry())
+        self.window_state.setValue("always_on_top", self.pin_action.isChecked())
+        self.window_state.sync()
+        self._cancel_suggestion()
+        self.workers.cancel_all()
+        self.workers.wait(5000)
+        super().closeEvent(event)
+
+    def _on_pin_toggled(self, on: bool) -> None:
+        visible = self.isVisible()
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
+        if visible:
+            self.show()
+
+    # -- model ---------------------------------------------------------------------------
+    def start_model_load(self) -> None:
+        self.state_label.setText("Loading model…")
+        worker = Worker(lambda cancel: self.runtime.engine.load(), name="model-load")
+        worker.signals.finished.connect(self._on_model_loaded)
+        worker.signals.failed.connect(self._on_model_failed)
+        self.workers.start(worker)
+
+    def _on_model_loaded(self, _id: int, info: ModelInfo) -> None:
+        self.model_label.setText(info.label)
+        self.model_label.setToolTip(str(info.path))
+        self.state_label.setText("Ready")
+        self.model_state_changed.emit("ready")
+        if self._pending_suggestion:
+            self._pending_suggestion = False
+            self.request_suggestion()
+
+    def _on_model_failed(self, _id: int, exc: BaseException) -> None:
+        self.state_label.setText("Model unavailable")
+        self._pending_suggestion = False
+        self.suggestion.clear("Suggestions are off until the model problem above is fixed.")
+        self.report(exc)
+        self.model_state_changed.emit("failed")
+
+    # -- conversation ----------------------------------------------------------------
+    def add_customer_message(self) -> None:
+        if self._add_turn(Role.CUSTOMER):
+            self.request_suggestion()
+
+    def add_agent_message(self) -> None:
+        if self._add_turn(Role.AGENT):
+            self._cancel_suggestion()
+            self.suggestion.clear("A new suggestion appears when the customer writes again.")
+
+    def _add_turn(self, role: Role) -> bool:
+        text = self.input.toPlainText()
+        if not text.strip():
+            self.statusBar().showMessage("Type or paste a message first.", 4000)
+            self.input.setFocus()
+            return False
+        try:
+            self.contact.add(role, text)
+        except CopilotError as exc:
+            self.report(exc)
+            return False
+        self.input.clear()
+        self.conversation.show_contact(self.contact)
+        return True
+
+    def add_message(self, role: Role, text: str) -> None:
+        """Add a message as if typed (used by the demo and by integrations)."""
+        self.input.setPlainText(text)
+        (self.add_customer_message if role is Role.CUSTOMER else self.add_agent_message)()
+
+    def new_contact(self) -> None:
+        self._cancel_suggestion()
+        self._demo = None
+        self._company = self.runtime.settings.company_name
+        self.contact = Contact(channel=Channel(self.channel_box.currentText()))
+        self.conversation.show_contact(self.contact)
+        self.suggestion.clear()
+        self.statusBar().showMessage("New contact started.", 3000)
+
+    def demo_step(self) -> None:
+        """Play the demo contact one customer message at a time."""
+        if self._demo is None:
+            script = load_demo()
+            self.new_contact()
+            self._company = DEMO_COMPANY
+            self.contact.customer_name = script.customer_name
+            self.channel_box.setCurrentText(script.channel.value)
+            self._demo = play(script)
+        step = next(self._demo, None)
+        if step is None:
+            self._demo = None
+            self.statusBar().showMessage("End of the demo contact. Press Demo again to restart.", 5000)
+            return
+        live, answer = step
+        self.add_message(Role.CUSTOMER, live.turns[-1].text)
+        if answer is not None:
+            self.input.setPlainText(answer.text)
+
+    def _on_channel_changed(self, value: str) -> None:
+        self.contact.channel = Channel(value)
+
+    def _on_profile_changed(self, name: str) -> None:
+        if not name:
+            return
+        try:
+            update_settings(active_profile=name)
+        except CopilotError as exc:
+            self.report(exc)
+        if self.contact.turns and self.contact.turns[-1].role is Role.CUSTOMER:
+            self.request_suggestion()
+
+    # -- suggestions -------------------------------------------------------------------
+    def request_suggestion(self) -> None:
+        """Cancel whatever is streaming and start a fresh suggestion for the contact."""
+        self._cancel_suggestion()
+        if not self.contact.turns:
+            self.statusBar().showMessage("There is no customer message to reply to yet.", 4000)
+            return
+        engine = self.runtime.engine
+        if engine.state is EngineState.FAILED:
+            self.suggestion.clear("Suggestions are off until the model problem above is fixed.")
+            return
+        profile = self.profile_box.currentText()
+        if engine.state is not EngineState.READY:
+            self._pending_suggestion = True
+            self.suggestion.start(profile, "The model is still loading; the suggestion starts when it is ready…")
+            return
+        try:
+            request = self.runtime.request(self.contact.snapshot(), profile)
+        except CopilotError as exc:
+            self.report(exc)
+            return
+        request.company = self._company
+
+        def job(cancel: threading.Event):
+            return stream_suggestion(engine, request, cancel)
+
+        worker = Worker(job, name="suggestion")
+        worker.request = request  # type: ignore[attr-defined]
+        worker.signals.item.connect(self._on_suggestion_item)
+        worker.signals.finished.connect(self._on_suggestion_finished)
+        worker.signals.failed.connect(self._on_suggestion_failed)
+        self._suggestion = worker
+        self.suggestion.start(profile)
+        self.workers.start(worker)
+
+    def _is_current(self, worker_id: int) -> bool:
+        return self._suggestion is not None and self._suggestion.id == worker_id and not self._suggestion.cancelled
+
+    def _on_suggestion_item(self, worker_id: int, chunk: Chunk) -> None:
+        if self._is_current(worker_id):
+            self.suggestion.add(chunk)
+
+    def _on_suggestion_finished(self, worker_id: int, _result: object) -> None:
+        if not self._is_current(worker_id):
+            return
+        result = self._suggestion.request.result  # type: ignore[union-attr]
+        stats = self.runtime.engine.last_stats
+        self.suggestion.finish(result, stats.tokens_per_s)
+        self.speed_label.setText(f"{stats.tokens_per_s:.0f} tok/s")
+        self._suggestion = None
+
+    def _on_suggestion_failed(self, worker_id: int, exc: BaseException) -> None:
+        if not self._is_current(worker_id):
+            return
+        self._suggestion = None
+        self.suggestion.set_busy(False)
+        self.report(exc)
+
+    def _cancel_suggestion(self) -> None:
+        self._pending_suggestion = False
+        if self._suggestion is not None:
+            self._suggestion.cancel()
+            self._suggestion = None
+            self.suggestion.set_busy(False)
+
+    def regenerate(self) -> None:
+        self.request_suggestion()
+
+    def dismiss(self) -> None:
+        self._cancel_suggestion()
+        self.suggestion.clear()
+
+    def insert_suggestion(self) -> None:
+        text = self.suggestion.current_text
+        if not text:
+            self.statusBar().showMessage("There is no suggestion to insert yet.", 4000)
+            return
+        self._cancel_suggestion()
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage("Copied. Paste it into your chat or email tool (Ctrl+V).", 5000)
+
+    def _add_banner_line(self, text: str) -> None:
+        lines = [line for line in self.banner.text().split("\n") if line]
+        if text not in lines:
+            lines.append(text)
+        self.banner.setText("\n".join(lines))
+        self.banner.show()
+
+    # -- errors --------------------------------------------------------------------------
+    def report(self, exc: BaseException) -> None:
+        """The one place errors reach the user: banner for model problems, status otherwise."""
+        if not isinstance(exc, CopilotError):
+            show_crash(exc, self)
+            return
+        log.warning("%s: %s", type(exc).__name__, exc.user_message)
+        if isinstance(exc, ModelError):
+            self._add_banner_line("Suggestions are off. " + exc.user_message)
+        elif isinstance(exc, (ProfileError, SettingsError)):
+            self._add_banner_line(exc.user_message)
+        else:
+            self.suggestion.show_notice(user_message(exc))
+            self.statusBar().showMessage(user_message(exc), 10000)
