@@ -1,0 +1,50 @@
+"""Shared fixtures: isolated settings per test, and a network guard for the whole run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+NETGUARD_DIR = Path(__file__).parent / "netguard"
+sys.path.insert(0, str(NETGUARD_DIR))
+import netguard  # noqa: E402
+
+netguard.install()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own config and data folders and no stray overrides."""
+    for key in list(os.environ):
+        if key.startswith("AGENT_COPILOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AGENT_COPILOT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("AGENT_COPILOT_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_network() -> None:
+    """Any non-loopback connection attempted during a test fails that test."""
+    before = len(netguard.VIOLATIONS)
+    yield
+    new = netguard.VIOLATIONS[before:]
+    assert not new, f"network access outside loopback: {new}"
+
+
+@pytest.fixture
+def subprocess_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a child process: isolated folders, offscreen Qt, network guard."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_COPILOT_")}
+    env.update(
+        AGENT_COPILOT_CONFIG_DIR=str(tmp_path / "config"),
+        AGENT_COPILOT_DATA_DIR=str(tmp_path / "data"),
+        AGENT_COPILOT_NETGUARD_LOG=str(tmp_path / "netguard.log"),
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(NETGUARD_DIR), env.get("PYTHONPATH")])),
+    )
+    return env
