@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from copilot.conversation import Contact
 from copilot.demo import DEMO_COMPANY, load_demo
@@ -49,12 +50,16 @@ def _contact_at(script: Contact, customer_turns: int) -> Contact:
             if seen == customer_turns:
                 cut = index + 1
                 break
-    return Contact(channel=script.channel, customer_name=script.customer_name, turns=script.turns[:cut])
+    return Contact(
+        channel=script.channel, customer_name=script.customer_name, turns=script.turns[:cut]
+    )
 
 
-def _request(runtime: Runtime, contact: Contact, reuse: bool, temperature: float | None = None) -> SuggestionRequest:
+def _request(
+    runtime: Runtime, contact: Contact, reuse: bool, temperature: float | None = None
+) -> SuggestionRequest:
     profile = runtime.profile()
-    update: dict = {"max_words": BENCH_MAX_WORDS}
+    update: dict[str, Any] = {"max_words": BENCH_MAX_WORDS}
     if temperature is not None:
         update = {"max_words": 80, "temperature": temperature, "closing_line": ""}
     request = runtime.request(contact)
@@ -74,7 +79,9 @@ def measure_turns(runtime: Runtime, script: Contact, turns: int, reuse: bool) ->
             pass
         stats = engine.last_stats
         timings.append(
-            TurnTiming(turn, request.result.first_token_s or 0.0, stats.prompt_tokens, stats.reused_tokens)
+            TurnTiming(
+                turn, request.result.first_token_s or 0.0, stats.prompt_tokens, stats.reused_tokens
+            )
         )
     return timings
 
@@ -84,8 +91,13 @@ def _bare_tokens_per_s(runtime: Runtime, tokens: list[int]) -> float:
     llm.reset()
     count, first, last = 0, None, None
     for _chunk in llm.create_completion(
-        prompt=tokens, max_tokens=SPEED_TOKENS, temperature=0.0, top_p=0.9, repeat_penalty=1.15,
-        stop=runtime.engine.stop_strings, stream=True,
+        prompt=tokens,
+        max_tokens=SPEED_TOKENS,
+        temperature=0.0,
+        top_p=0.9,
+        repeat_penalty=1.15,
+        stop=runtime.engine.stop_strings,
+        stream=True,
     ):
         now = time.perf_counter()
         first = first or now
@@ -108,7 +120,7 @@ def _pipeline_tokens_per_s(runtime: Runtime, contact: Contact) -> tuple[float, l
     return rate, engine.last_tokens
 
 
-def measure_speed(runtime: Runtime, contact: Contact) -> dict:
+def measure_speed(runtime: Runtime, contact: Contact) -> dict[str, Any]:
     bare, pipe = [], []
     for _ in range(REPEATS):
         rate, tokens = _pipeline_tokens_per_s(runtime, contact)
@@ -118,7 +130,7 @@ def measure_speed(runtime: Runtime, contact: Contact) -> dict:
     return {"bare_tokens_per_s": b, "pipeline_tokens_per_s": p, "ratio": p / b if b else 0.0}
 
 
-def measure_launch(repeats: int = REPEATS) -> dict:
+def measure_launch(repeats: int = REPEATS) -> dict[str, Any]:
     env = dict(os.environ)
     env["AGENT_COPILOT_READY_PROBE"] = "1"
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
@@ -129,7 +141,11 @@ def measure_launch(repeats: int = REPEATS) -> dict:
         for _ in range(repeats):
             started = time.monotonic()
             proc = subprocess.run(
-                [sys.executable, "-m", "copilot"], env=env, capture_output=True, text=True, timeout=120
+                [sys.executable, "-m", "copilot"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
             if proc.returncode != 0 or not lines:
@@ -151,7 +167,7 @@ def measure_launch(repeats: int = REPEATS) -> dict:
     }
 
 
-def _ttft_block(timings: list[TurnTiming]) -> dict:
+def _ttft_block(timings: list[TurnTiming]) -> dict[str, Any]:
     first, last = timings[0], timings[-1]
     return {
         "turn1_s": first.first_token_s,
@@ -168,8 +184,13 @@ def run_bench(runtime: Runtime, *, as_json: bool = False, turns: int = 20) -> in
     available = sum(1 for t in script.turns if t.role.value == "customer")
     turns = max(2, min(turns, available))
     info = runtime.engine.load()
-    log = (lambda *a: None) if as_json else (lambda *a: print(*a, file=sys.stderr, flush=True))
-    log(f"Model {info.label}, {runtime.engine.threads} threads. Measuring {turns} turns with KV reuse…")
+
+    def log(message: str) -> None:
+        if not as_json:
+            print(message, file=sys.stderr, flush=True)
+
+    log(f"Model {info.label}, {runtime.engine.threads} threads.")
+    log(f"Time to first token over {turns} turns with KV reuse…")
     with_reuse = _ttft_block(measure_turns(runtime, script, turns, reuse=True))
     log("…and without KV reuse…")
     without = _ttft_block(measure_turns(runtime, script, turns, reuse=False))
@@ -208,26 +229,49 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def _table(f: dict) -> str:
-    n = f["turns"]
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _row(label: str, value: str, target: str = "") -> str:
+    return f"{label:46} {value:>14}  {target}".rstrip()
+
+
+def _table(f: dict[str, Any]) -> str:
+    n, met = f["turns"], f["met"]
     w, wo, s, la = f["ttft_with_reuse"], f["ttft_without_reuse"], f["speed"], f["launch"]
     rows = [
         f"Model: {f['model']}  threads: {f['threads']}",
         "",
-        f"{'figure':44} {'value':>12}  target",
-        f"{'time to first token, turn 1, KV reuse':44} {w['turn1_s'] * 1000:>9.0f} ms",
-        f"{f'time to first token, turn {n}, KV reuse':44} {w[f'turn{n}_s'] * 1000:>9.0f} ms",
-        f"{f'  ratio turn {n} / turn 1':44} {w['ratio']:>12.2f}  <= {TARGET_TTFT_RATIO} {_mark(f['met']['ttft_ratio'])}",
-        f"{f'  prompt tokens at turn {n} (reused)':44} {w['last_prompt_tokens']:>6} ({w['last_reused_tokens']})",
-        f"{'time to first token, turn 1, no reuse':44} {wo['turn1_s'] * 1000:>9.0f} ms",
-        f"{f'time to first token, turn {n}, no reuse':44} {wo[f'turn{n}_s'] * 1000:>9.0f} ms",
-        f"{f'  ratio turn {n} / turn 1':44} {wo['ratio']:>12.2f}",
-        f"{'generation, bare llama-cpp-python':44} {s['bare_tokens_per_s']:>8.1f} tok/s",
-        f"{'generation, whole pipeline':44} {s['pipeline_tokens_per_s']:>8.1f} tok/s",
-        f"{'  ratio pipeline / bare':44} {s['ratio']:>12.3f}  >= {TARGET_SPEED_RATIO} {_mark(f['met']['speed_ratio'])}",
-        f"{'launch to usable window (median of 3)':44} {la['window_ready_s']:>10.2f} s  <= {TARGET_LAUNCH_S} s {_mark(f['met']['launch'])}",
-        f"{'launch to model ready in the window':44} {la['model_ready_s']:>10.2f} s",
-        f"{'peak RSS, window with bundled model':44} {la['window_peak_rss_mb']:>9.0f} MB",
-        f"{'peak RSS, this bench process':44} {f['bench_peak_rss_mb']:>9.0f} MB",
+        _row("figure", "value", "target"),
+        _row("first token, turn 1, KV reuse", ms(w["turn1_s"])),
+        _row(f"first token, turn {n}, KV reuse", ms(w[f"turn{n}_s"])),
+        _row(
+            f"  ratio turn {n} / turn 1",
+            f"{w['ratio']:.2f}",
+            f"<= {TARGET_TTFT_RATIO} {_mark(met['ttft_ratio'])}",
+        ),
+        _row(
+            f"  prompt tokens at turn {n} (from cache)",
+            f"{w['last_prompt_tokens']} ({w['last_reused_tokens']})",
+        ),
+        _row("first token, turn 1, no reuse", ms(wo["turn1_s"])),
+        _row(f"first token, turn {n}, no reuse", ms(wo[f"turn{n}_s"])),
+        _row(f"  ratio turn {n} / turn 1", f"{wo['ratio']:.2f}"),
+        _row("generation, bare llama-cpp-python", f"{s['bare_tokens_per_s']:.1f} tok/s"),
+        _row("generation, whole pipeline", f"{s['pipeline_tokens_per_s']:.1f} tok/s"),
+        _row(
+            "  ratio pipeline / bare",
+            f"{s['ratio']:.3f}",
+            f">= {TARGET_SPEED_RATIO} {_mark(met['speed_ratio'])}",
+        ),
+        _row(
+            f"launch to usable window (median of {REPEATS})",
+            f"{la['window_ready_s']:.2f} s",
+            f"<= {TARGET_LAUNCH_S} s {_mark(met['launch'])}",
+        ),
+        _row("launch to model ready in the window", f"{la['model_ready_s']:.2f} s"),
+        _row("peak RSS, window with bundled model", f"{la['window_peak_rss_mb']:.0f} MB"),
+        _row("peak RSS, this bench process", f"{f['bench_peak_rss_mb']:.0f} MB"),
     ]
     return "\n".join(rows)

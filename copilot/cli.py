@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, TextIO
 
 from copilot import __version__
 from copilot.conversation import load_contact
@@ -26,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Offline agent-assist copilot. Without a command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"agent-copilot {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never customer text)")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log more (never customer text)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("suggest", help="stream a reply suggestion for a conversation file")
@@ -48,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 class StreamPrinter:
     """Print chunks as they come; a replacing chunk prints only what is new when it can."""
 
-    def __init__(self, out=sys.stdout) -> None:
+    def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out, self.shown = out, ""
 
     def feed(self, chunks: Iterable[Chunk]) -> None:
@@ -69,7 +72,7 @@ def _load_engine(runtime: Runtime) -> None:
     print(f"Model: {info.label}", file=sys.stderr, flush=True)
 
 
-def _summary(result: Suggestion, runtime: Runtime) -> dict:
+def _summary(result: Suggestion, runtime: Runtime) -> dict[str, Any]:
     stats = runtime.engine.last_stats
     return {
         "text": result.text,
@@ -105,7 +108,8 @@ def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     script = load_demo()
     profile = runtime.profile(args.profile)
     _load_engine(runtime)
-    print(f"Demo contact with {script.customer_name} over {script.channel.value}, profile {profile.name}\n")
+    who, channel = script.customer_name, script.channel.value
+    print(f"Demo contact with {who} over {channel}, profile {profile.name}\n")
     for live, answer in play(script):
         print(f"Customer: {live.turns[-1].text}")
         print("Suggestion: ", end="", flush=True)
@@ -113,8 +117,10 @@ def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         request.company = DEMO_COMPANY
         StreamPrinter().feed(stream_suggestion(runtime.engine, request))
         first = request.result.first_token_s or 0.0
-        print(f"  ({first * 1000:.0f} ms to first token, "
-              f"{runtime.engine.last_stats.tokens_per_s:.0f} tokens/s)")
+        print(
+            f"  ({first * 1000:.0f} ms to first token, "
+            f"{runtime.engine.last_stats.tokens_per_s:.0f} tokens/s)"
+        )
         if answer is not None:
             print(f"Agent sent: {answer.text}")
         print()

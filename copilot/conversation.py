@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ MAX_TURN_CHARS = 20_000
 _ROLE_ALIASES = {"user": "customer", "client": "customer", "assistant": "agent"}
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     PHONE = "phone"
     CHAT = "chat"
     EMAIL = "email"
@@ -25,13 +25,13 @@ class Channel(str, Enum):
     SOCIAL = "social"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Turn(BaseModel):
@@ -107,7 +107,10 @@ def load_contact(path: Path) -> Contact:
             'Expected {"channel": "chat", "turns": [{"role": "customer", "text": "..."}]}.'
         ) from None
     if isinstance(raw, dict) and "dialogue" in raw and "turns" not in raw:
-        raw = {**{k: v for k, v in raw.items() if k in Contact.model_fields}, "turns": raw["dialogue"]}
+        raw = {
+            **{k: v for k, v in raw.items() if k in Contact.model_fields},
+            "turns": raw["dialogue"],
+        }
     try:
         contact = Contact.model_validate(raw)
     except ValidationError as exc:

@@ -13,10 +13,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from enum import Enum
-from pathlib import Path
+from enum import StrEnum
 from typing import Any
 
 from copilot.errors import Cancelled, ModelError
@@ -29,7 +28,7 @@ log = logging.getLogger(__name__)
 _SENTINEL = "\x1e{}\x1e"
 
 
-class EngineState(str, Enum):
+class EngineState(StrEnum):
     NOT_LOADED = "not loaded"
     LOADING = "loading"
     READY = "ready"
@@ -203,7 +202,7 @@ class Engine:
         temperature: float,
         cancel: threading.Event | None = None,
         reuse_cache: bool = True,
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Yield text pieces as the model produces them; stop within one token of ``cancel``."""
         self._require_ready()
         cancel = cancel or threading.Event()
@@ -243,7 +242,9 @@ class Engine:
                     if text:
                         yield text
             except (RuntimeError, ValueError) as exc:
-                raise ModelError(f"The model failed while generating ({exc}).", detail=str(exc)) from exc
+                raise ModelError(
+                    f"The model failed while generating ({exc}).", detail=str(exc)
+                ) from exc
             finally:
                 pieces.close()
                 stats.total_s = time.perf_counter() - started

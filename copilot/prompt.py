@@ -72,7 +72,9 @@ def template_values(contact: Contact, company: str, agent_name: str) -> dict[str
 def system_text(profile: Profile, values: dict[str, str], language: str) -> str:
     avoid = ""
     if profile.avoid_phrases:
-        avoid = "Never use these phrases: " + "; ".join(f'"{p}"' for p in profile.avoid_phrases) + ".\n"
+        avoid = (
+            "Never use these phrases: " + "; ".join(f'"{p}"' for p in profile.avoid_phrases) + ".\n"
+        )
     return (
         profile.render(profile.system_prompt, values).strip()
         + f"\nTone: {profile.render(profile.tone, values)}.\n"

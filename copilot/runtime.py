@@ -46,11 +46,10 @@ class Runtime:
     def profile(self, name: str | None = None) -> Profile:
         return self.profiles.get(name or self.default_profile_name)
 
-    def request(self, contact: Contact, profile: str | None = None, **options: bool) -> SuggestionRequest:
+    def request(self, contact: Contact, profile: str | None = None) -> SuggestionRequest:
         return SuggestionRequest(
             profile=self.profile(profile),
             contact=contact,
             company=self.settings.company_name,
             agent_name=self.settings.agent_name,
-            **options,
         )

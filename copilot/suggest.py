@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,7 +26,7 @@ WITHHELD = (
 TOKENS_PER_WORD = 1.8
 
 
-class Generator(Protocol):
+class TextEngine(Protocol):
     """What the pipeline needs from an engine (the real one, or a fake in unit tests)."""
 
     @property
@@ -42,7 +42,7 @@ class Generator(Protocol):
         temperature: float,
         cancel: threading.Event | None = None,
         reuse_cache: bool = True,
-    ) -> Iterator[str]: ...
+    ) -> Generator[str, None, None]: ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class SuggestionRequest:
     result: Suggestion = field(default_factory=Suggestion)
 
 
-def _fit(engine: Generator, request: SuggestionRequest, max_tokens: int) -> tuple[Prompt, list[int]]:
+def _fit(
+    engine: TextEngine, request: SuggestionRequest, max_tokens: int
+) -> tuple[Prompt, list[int]]:
     """Build the prompt, dropping the oldest turns in large steps until it fits the context.
 
     Large steps keep the cut stable for several turns, so the KV cache keeps paying off.
@@ -96,7 +98,7 @@ def _fit(engine: Generator, request: SuggestionRequest, max_tokens: int) -> tupl
 
 
 def stream_suggestion(
-    engine: Generator, request: SuggestionRequest, cancel: threading.Event | None = None
+    engine: TextEngine, request: SuggestionRequest, cancel: threading.Event | None = None
 ) -> Iterator[Chunk]:
     """Stream the agent's next reply for ``request.contact``; ``request.result`` fills in."""
     if not request.contact.turns:
@@ -165,7 +167,7 @@ def _finish(result: Suggestion, profile: Profile, closing: str) -> Iterator[Chun
         yield Chunk(result.text, replace=True)
 
 
-def suggest(engine: Generator, request: SuggestionRequest) -> Suggestion:
+def suggest(engine: TextEngine, request: SuggestionRequest) -> Suggestion:
     """Run a suggestion to the end (CLI, tests)."""
     for _ in stream_suggestion(engine, request):
         pass

@@ -45,8 +45,12 @@ class FakeEngine:
             self.state, self.error = EngineState.FAILED, self.load_error
             raise self.load_error
         self.info = ModelInfo(
-            path=__import__("pathlib").Path("fake.gguf"), size_bytes=1, architecture="fake",
-            name="Fake model", quantisation="Q0", has_chat_template=True,
+            path=__import__("pathlib").Path("fake.gguf"),
+            size_bytes=1,
+            architecture="fake",
+            name="Fake model",
+            quantisation="Q0",
+            has_chat_template=True,
         )
         self.state = EngineState.READY
         return self.info

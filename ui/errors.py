@@ -34,7 +34,9 @@ def show_crash(exc: BaseException, parent: QWidget | None = None) -> QMessageBox
     box.setInformativeText(f"{type(exc).__name__}: {exc}")
     box.setDetailedText(details)
     box.setObjectName("crashDialog")
-    box.finished.connect(lambda _result, b=box: _open_dialogs.remove(b) if b in _open_dialogs else None)
+    box.finished.connect(
+        lambda _result, b=box: _open_dialogs.remove(b) if b in _open_dialogs else None
+    )
     _open_dialogs.append(box)
     box.show()
     return box

@@ -95,7 +95,9 @@ class SuggestionPanel(QWidget):
         self.notice.setText(message)
         self.notice.show()
 
-    def clear(self, placeholder: str = "A suggestion appears here when the customer writes.") -> None:
+    def clear(
+        self, placeholder: str = "A suggestion appears here when the customer writes."
+    ) -> None:
         self.text.clear()
         self.text.setPlaceholderText(placeholder)
         self.meta.setText("")

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -91,7 +91,8 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setStyleSheet(
-            "background:#fdecea;color:#7f1d1d;border:1px solid #f5c2c0;padding:6px;border-radius:4px"
+            "background:#fdecea; color:#7f1d1d; border:1px solid #f5c2c0;"
+            "padding:6px; border-radius:4px"
         )
         self.banner.hide()
         layout.addWidget(self.banner)
@@ -115,7 +116,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.input)
         row = QHBoxLayout()
         self.customer_button = QPushButton("Customer said")
-        self.customer_button.setToolTip("Add as the customer's message and suggest a reply (Ctrl+Enter)")
+        self.customer_button.setToolTip(
+            "Add as the customer's message and suggest a reply (Ctrl+Enter)"
+        )
         self.agent_button = QPushButton("I sent")
         self.agent_button.setToolTip("Add as the reply you sent (Ctrl+Shift+Enter)")
         row.addWidget(self.customer_button, 1)
@@ -157,7 +160,11 @@ class MainWindow(QMainWindow):
         action("Insert", ["Ctrl+I"], self.insert_suggestion)
         action("Regenerate", ["Ctrl+R"], self.regenerate)
         action("Dismiss", ["Escape"], self.dismiss)
-        action("Profile", ["Ctrl+P"], lambda: (self.profile_box.setFocus(), self.profile_box.showPopup()))
+        action(
+            "Profile",
+            ["Ctrl+P"],
+            lambda: (self.profile_box.setFocus(), self.profile_box.showPopup()),
+        )
         action("Message box", ["Ctrl+L"], lambda: self.input.setFocus())
         self.new_action = action("New contact", ["Ctrl+N"], self.new_contact)
         self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
@@ -168,7 +175,9 @@ class MainWindow(QMainWindow):
         self._toolbar.addAction(self.new_action)
         self._toolbar.addAction(self.demo_action)
         self.demo_action.setText("Demo")
-        self.demo_action.setToolTip("Play the next customer message of the demo contact (Ctrl+Shift+D)")
+        self.demo_action.setToolTip(
+            "Play the next customer message of the demo contact (Ctrl+Shift+D)"
+        )
 
     # -- geometry --------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -268,7 +277,9 @@ class MainWindow(QMainWindow):
         step = next(self._demo, None)
         if step is None:
             self._demo = None
-            self.statusBar().showMessage("End of the demo contact. Press Demo again to restart.", 5000)
+            self.statusBar().showMessage(
+                "End of the demo contact. Press Demo again to restart.", 5000
+            )
             return
         live, answer = step
         self.add_message(Role.CUSTOMER, live.turns[-1].text)
@@ -302,7 +313,9 @@ class MainWindow(QMainWindow):
         profile = self.profile_box.currentText()
         if engine.state is not EngineState.READY:
             self._pending_suggestion = True
-            self.suggestion.start(profile, "The model is still loading; the suggestion starts when it is ready…")
+            self.suggestion.start(
+                profile, "The model is still loading; the suggestion starts when it is ready…"
+            )
             return
         try:
             request = self.runtime.request(self.contact.snapshot(), profile)
@@ -324,7 +337,11 @@ class MainWindow(QMainWindow):
         self.workers.start(worker)
 
     def _is_current(self, worker_id: int) -> bool:
-        return self._suggestion is not None and self._suggestion.id == worker_id and not self._suggestion.cancelled
+        return (
+            self._suggestion is not None
+            and self._suggestion.id == worker_id
+            and not self._suggestion.cancelled
+        )
 
     def _on_suggestion_item(self, worker_id: int, chunk: Chunk) -> None:
         if self._is_current(worker_id):
@@ -367,7 +384,9 @@ class MainWindow(QMainWindow):
             return
         self._cancel_suggestion()
         QGuiApplication.clipboard().setText(text)
-        self.statusBar().showMessage("Copied. Paste it into your chat or email tool (Ctrl+V).", 5000)
+        self.statusBar().showMessage(
+            "Copied. Paste it into your chat or email tool (Ctrl+V).", 5000
+        )
 
     def _add_banner_line(self, text: str) -> None:
         lines = [line for line in self.banner.text().split("\n") if line]

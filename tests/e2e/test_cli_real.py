@@ -33,8 +33,10 @@ def test_suggest_json_with_the_bundled_model(subprocess_env):
 
 
 def test_suggest_streams_to_stdout_with_a_profile(subprocess_env):
-    result = run(["suggest", "--conversation", str(demo_contact_path()), "--profile", "formal"],
-                 subprocess_env)
+    result = run(
+        ["suggest", "--conversation", str(demo_contact_path()), "--profile", "formal"],
+        subprocess_env,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("Customer Service")
     assert_no_network(subprocess_env)
@@ -54,9 +56,17 @@ def test_demo_plays_every_customer_turn(subprocess_env):
     "make, expected",
     [
         (lambda d: d / "missing.gguf", "does not exist"),
-        (lambda d: (d / "notes.gguf").write_text("hello") and d / "notes.gguf", "empty or truncated"),
-        (lambda d: (d / "cut.gguf").write_bytes(bundled_model_path().read_bytes()[:300_000])
-         and d / "cut.gguf", "truncated"),
+        (
+            lambda d: (d / "notes.gguf").write_text("hello") and d / "notes.gguf",
+            "empty or truncated",
+        ),
+        (
+            lambda d: (
+                (d / "cut.gguf").write_bytes(bundled_model_path().read_bytes()[:300_000])
+                and d / "cut.gguf"
+            ),
+            "truncated",
+        ),
     ],
 )
 def test_bad_model_file_is_a_clear_error(subprocess_env, tmp_path, make, expected):
@@ -77,8 +87,10 @@ def test_bad_conversation_file_is_a_clear_error(subprocess_env, tmp_path):
 
 
 def test_unknown_profile_lists_the_choices(subprocess_env):
-    result = run(["suggest", "--conversation", str(demo_contact_path()), "--profile", "pirate"],
-                 subprocess_env)
+    result = run(
+        ["suggest", "--conversation", str(demo_contact_path()), "--profile", "pirate"],
+        subprocess_env,
+    )
     assert result.returncode == 2 and "Available profiles" in result.stderr
 
 
@@ -93,7 +105,9 @@ def test_bench_prints_every_figure(subprocess_env):
     figures = json.loads(result.stdout)
     assert figures["ttft_with_reuse"]["turn1_s"] > 0 and figures["ttft_with_reuse"]["turn3_s"] > 0
     assert figures["ttft_without_reuse"]["ratio"] > 0
-    assert figures["speed"]["bare_tokens_per_s"] > 0 and figures["speed"]["pipeline_tokens_per_s"] > 0
+    assert (
+        figures["speed"]["bare_tokens_per_s"] > 0 and figures["speed"]["pipeline_tokens_per_s"] > 0
+    )
     assert figures["launch"]["window_ready_s"] > 0 and figures["launch"]["model_state"] == "ready"
     assert figures["launch"]["window_peak_rss_mb"] > 50
     assert set(figures["met"]) == {"ttft_ratio", "speed_ratio", "launch"}

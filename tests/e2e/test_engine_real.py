@@ -47,7 +47,9 @@ def test_kv_cache_is_reused_across_turns(real_runtime):
         if turn.role.value == "customer":
             previous_prompt = engine.last_stats.prompt_tokens
             suggest(engine, real_runtime.request(live.snapshot()))
-            reused.append((engine.last_stats.reused_tokens, previous_prompt, engine.last_stats.prompt_tokens))
+            reused.append(
+                (engine.last_stats.reused_tokens, previous_prompt, engine.last_stats.prompt_tokens)
+            )
     (first_reused, _, _), (second_reused, first_prompt, second_prompt) = reused
     assert first_reused == 0
     # everything before the new turns is served from the cache

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import netguard
 import pytest
 
-import netguard
 from copilot.conversation import Role
 from copilot.runtime import Runtime
 from copilot.settings import Settings
@@ -44,8 +44,10 @@ def test_demo_contact_in_the_real_window(qtbot, real_window):
     window = real_window
     for _ in range(2):
         window.demo_step()
-        qtbot.waitUntil(lambda: not window.suggestion.busy and bool(window.suggestion.current_text),
-                        timeout=60_000)
+        qtbot.waitUntil(
+            lambda: not window.suggestion.busy and bool(window.suggestion.current_text),
+            timeout=60_000,
+        )
         window.add_agent_message()
     assert [t.role for t in window.contact.turns] == [Role.CUSTOMER, Role.AGENT] * 2
 
@@ -67,8 +69,9 @@ def test_corrupt_model_keeps_the_window_usable(qtbot, tmp_path: Path):
 
 def test_the_app_starts_as_a_process(subprocess_env):
     env = {**subprocess_env, "AGENT_COPILOT_READY_PROBE": "1"}
-    result = subprocess.run([sys.executable, "-m", "copilot"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "copilot"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["model_state"] == "ready"

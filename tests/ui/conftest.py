@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
-from copilot.profiles import load_profiles
 from copilot.paths import bundled_prompts_dir
+from copilot.profiles import load_profiles
 from copilot.runtime import Runtime
 from copilot.settings import Settings
 from tests.fakes import FakeEngine

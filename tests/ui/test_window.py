@@ -55,7 +55,9 @@ def test_no_token_arrives_after_dismiss(qtbot, make_window):
 def test_insert_copies_to_the_clipboard(qtbot, make_window):
     window = make_window(FakeEngine([["Your refund is on its way."]]))
     type_and_send(qtbot, window, "Refund?")
-    qtbot.waitUntil(lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000)
+    qtbot.waitUntil(
+        lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000
+    )
     QGuiApplication.clipboard().clear()
     qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "Your refund is on its way."
@@ -64,7 +66,9 @@ def test_insert_copies_to_the_clipboard(qtbot, make_window):
 def test_agent_reply_is_recorded_and_clears_the_suggestion(qtbot, make_window):
     window = make_window(FakeEngine([["Let me check."]]))
     type_and_send(qtbot, window, "Hi")
-    qtbot.waitUntil(lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000)
+    qtbot.waitUntil(
+        lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000
+    )
     type_and_send(qtbot, window, "Checking now", agent=True)
     assert [t.role for t in window.contact.turns] == [Role.CUSTOMER, Role.AGENT]
     assert window.suggestion.current_text == ""
@@ -87,7 +91,9 @@ def test_empty_input_is_refused_politely(qtbot, make_window):
 
 
 def test_broken_model_shows_a_banner_and_the_window_keeps_working(qtbot, make_window):
-    error = ModelError("The model file /x.gguf is truncated. Point the copilot at a valid .gguf file.")
+    error = ModelError(
+        "The model file /x.gguf is truncated. Point the copilot at a valid .gguf file."
+    )
     window = make_window(FakeEngine(load_error=error))
     assert window.banner.isVisible()
     assert "/x.gguf" in window.banner.text() and "Suggestions are off" in window.banner.text()
@@ -115,7 +121,9 @@ def test_profile_choice_is_saved_and_used(qtbot, make_window):
     window.profile_box.setCurrentText("formal")
     assert load_settings()[0].active_profile == "formal"
     type_and_send(qtbot, window, "Hello")
-    qtbot.waitUntil(lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000)
+    qtbot.waitUntil(
+        lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000
+    )
     assert "Kind regards" in window.suggestion.current_text
 
 

@@ -17,14 +17,17 @@ def test_no_core_module_imports_qt_or_ui():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"PySide6", "ui"}]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] in {"PySide6", "ui"}
+            ]
     assert offenders == []
 
 
 def test_headless_commands_never_load_qt():
     code = (
         "import sys, pkgutil, importlib, copilot\n"
-        "for m in pkgutil.iter_modules(copilot.__path__): importlib.import_module('copilot.' + m.name)\n"
+        "for m in pkgutil.iter_modules(copilot.__path__):\n"
+        "    importlib.import_module('copilot.' + m.name)\n"
         "from copilot.cli import main\n"
         "main(['profiles'])\n"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'ui'))], 'Qt loaded'\n"

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from copilot.conversation import Channel, Contact, Role, load_contact
-from copilot.errors import ConversationError
 from copilot.demo import load_demo, play
+from copilot.errors import ConversationError
 
 
 def test_contact_grows_and_snapshots_are_independent():
@@ -24,8 +24,11 @@ def test_blank_message_is_refused():
 
 def test_load_accepts_dialogue_and_role_aliases(tmp_path: Path):
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"dialogue": [{"role": "user", "text": "hi"},
-                                             {"role": "assistant", "text": "hello"}]}))
+    path.write_text(
+        json.dumps(
+            {"dialogue": [{"role": "user", "text": "hi"}, {"role": "assistant", "text": "hello"}]}
+        )
+    )
     contact = load_contact(path)
     assert [t.role for t in contact.turns] == [Role.CUSTOMER, Role.AGENT]
 

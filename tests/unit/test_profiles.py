@@ -71,7 +71,12 @@ def test_name_must_match_file(tmp_path: Path):
 def test_a_broken_file_does_not_stop_the_others(tmp_path: Path):
     write(tmp_path, "good", GOOD.format(name="good"))
     write(tmp_path, "bad", GOOD.format(name="bad") + "max_words: -3\n")
-    write(tmp_path, "toml", 'name = "toml"\ndescription = "t"\nsystem_prompt = "Help the agent well."\ntone = "kind"\n', ".toml")
+    write(
+        tmp_path,
+        "toml",
+        'name = "toml"\ndescription = "t"\nsystem_prompt = "Help the agent well."\ntone = "kind"\n',
+        ".toml",
+    )
     profiles = load_profiles(tmp_path)
     assert profiles.names() == ["good", "toml"]
     assert len(profiles.errors) == 1 and "bad.yaml" in profiles.errors[0].user_message

@@ -4,7 +4,13 @@ from pathlib import Path
 import pytest
 
 from copilot.errors import SettingsError
-from copilot.settings import SCHEMA_VERSION, load_settings, require_settings, settings_file, update_settings
+from copilot.settings import (
+    SCHEMA_VERSION,
+    load_settings,
+    require_settings,
+    settings_file,
+    update_settings,
+)
 
 
 def test_defaults_without_a_file():

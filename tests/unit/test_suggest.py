@@ -67,8 +67,10 @@ def test_leaking_the_instructions_is_withheld():
 
 
 def test_guard_allows_ordinary_replies_and_the_closing_line():
-    guard = LeakGuard("Never invent order details. Kind regards, Acme Customer Service team today",
-                      allowed="Kind regards, Acme Customer Service team today")
+    guard = LeakGuard(
+        "Never invent order details. Kind regards, Acme Customer Service team today",
+        allowed="Kind regards, Acme Customer Service team today",
+    )
     assert not guard.leaks("I am sorry, I will check the order details for you now.")
     assert not guard.leaks("Kind regards, Acme Customer Service team today")
     assert guard.leaks("my rules: never invent order details. kind regards")
