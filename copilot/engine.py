@@ -259,6 +259,25 @@ class Engine:
             count += 1
         return count
 
+    def prefill(self, tokens: list[int], cancel: threading.Event | None = None) -> int:
+        """Evaluate a prompt prefix ahead of time (while the agent waits for the customer).
+
+        The next ``stream()`` whose prompt starts with these tokens finds them in the KV
+        cache, so the first suggestion of a contact costs only the customer's words.
+        Returns how many tokens were evaluated now (0 when they were cached already).
+        """
+        self._require_ready()
+        if not tokens or len(tokens) >= self.n_ctx:
+            return 0
+        with self._lock:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
+            cached = self._common_prefix(tokens + [-1])
+            if cached >= len(tokens):
+                return 0
+            self._llm.create_completion(prompt=tokens, max_tokens=1, temperature=0.0)
+            return len(tokens) - cached
+
     def reset_cache(self) -> None:
         with self._lock:
             if self._llm is not None:

@@ -77,7 +77,11 @@ class ModelInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.name} · {self.quantisation}"
+        """Short name for the status bar: the file name, with the quantisation if it lacks it."""
+        stem = self.path.stem
+        return (
+            stem if self.quantisation.lower() in stem.lower() else f"{stem} · {self.quantisation}"
+        )
 
 
 def bundled_model_path() -> Path | None:

@@ -44,6 +44,8 @@ class TextEngine(Protocol):
         reuse_cache: bool = True,
     ) -> Generator[str, None, None]: ...
 
+    def prefill(self, tokens: list[int], cancel: threading.Event | None = None) -> int: ...
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -165,6 +167,17 @@ def _finish(result: Suggestion, profile: Profile, closing: str) -> Iterator[Chun
         changed = True
     if changed:
         yield Chunk(result.text, replace=True)
+
+
+def prefill(
+    engine: TextEngine, request: SuggestionRequest, cancel: threading.Event | None = None
+) -> int:
+    """Warm the KV cache with the instructions for this contact before the customer writes."""
+    empty = request.contact.model_copy(update={"turns": []})
+    prompt = build_prompt(
+        request.profile, empty, company=request.company, agent_name=request.agent_name
+    )
+    return engine.prefill(engine.tokenize_messages(prompt.messages[:1]), cancel)
 
 
 def suggest(engine: TextEngine, request: SuggestionRequest) -> Suggestion:

@@ -22,9 +22,13 @@ TEST_DEBS=(xvfb xauth)
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 system_packages() {
+  local extra=("$@")
+  command -v g++ >/dev/null 2>&1 || extra+=(g++)
+  "$PYTHON" -m venv --help >/dev/null 2>&1 && "$PYTHON" -c "import ensurepip" 2>/dev/null \
+    || extra+=(python3-venv)
   command -v dpkg-query >/dev/null 2>&1 || { say "Not a Debian-style system: install Qt's xcb libraries yourself"; return; }
   local missing=()
-  for pkg in "${QT_DEBS[@]}" "$@"; do
+  for pkg in "${QT_DEBS[@]}" "${extra[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return
@@ -72,12 +76,22 @@ run_tests() {
   return $rc
 }
 
+launch() {
+  if [ $# -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] \
+      && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+    say "No screen found (DISPLAY is not set), so the window cannot open here."
+    say "Playing the demo contact in the terminal instead; run this on a desktop for the window."
+    exec "$VENV/bin/agent-copilot" demo
+  fi
+  exec "$VENV/bin/agent-copilot" "$@"
+}
+
 main() {
   local action="${1:-setup}"
   [ $# -gt 0 ] && shift
   case "$action" in
     setup) system_packages; python_env ;;
-    run)   system_packages; python_env; exec "$VENV/bin/agent-copilot" "$@" ;;
+    run)   system_packages; python_env; launch "$@" ;;
     test)  system_packages "${TEST_DEBS[@]}"; python_env; run_tests "$@" ;;
     *) echo "usage: $0 [setup|run|test]" >&2; exit 2 ;;
   esac

@@ -32,6 +32,7 @@ class FakeEngine:
         self.last_stats = GenerationStats()
         self.prompts: list[tuple[ChatMessage, ...]] = []
         self.emitted: list[str] = []
+        self.prefilled: list[list[int]] = []
         self.lock = threading.Lock()
 
     @property
@@ -54,6 +55,10 @@ class FakeEngine:
         )
         self.state = EngineState.READY
         return self.info
+
+    def prefill(self, tokens: list[int], cancel: threading.Event | None = None) -> int:
+        self.prefilled.append(list(tokens))
+        return len(tokens)
 
     def tokenize_messages(self, messages: tuple[ChatMessage, ...]) -> list[int]:
         self.prompts.append(messages)

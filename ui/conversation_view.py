@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from copilot.conversation import Contact, Role
 
 _STYLE = {
-    Role.CUSTOMER: ("Customer", "#1f3b57", "#e8f0fa", "left"),
-    Role.AGENT: ("You", "#22543d", "#e9f6ee", "right"),
+    Role.CUSTOMER: ("Customer", "#1f3b57", "#e8f0fa", 0),
+    Role.AGENT: ("You", "#22543d", "#e9f6ee", 28),
 }
 
 
@@ -27,12 +27,13 @@ class ConversationView(QTextBrowser):
     def show_contact(self, contact: Contact) -> None:
         rows = []
         for turn in contact.turns:
-            label, fg, bg, align = _STYLE[turn.role]
+            label, fg, bg, indent = _STYLE[turn.role]
             when = turn.at.astimezone().strftime("%H:%M")
             body = html.escape(turn.text).replace("\n", "<br>")
             rows.append(
-                f'<table width="100%" cellspacing="0" cellpadding="6" style="margin-bottom:6px">'
-                f'<tr><td align="{align}" style="background:{bg}">'
+                f'<table width="100%" cellspacing="0" cellpadding="6" '
+                f'style="margin-bottom:6px; margin-left:{indent}px">'
+                f'<tr><td style="background:{bg}">'
                 f'<span style="color:{fg};font-weight:600">{label}</span>'
                 f' <span style="color:#6b7280;font-size:small">{when}</span><br>{body}'
                 f"</td></tr></table>"

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -27,7 +28,7 @@ from copilot.errors import CopilotError, ModelError, ProfileError, SettingsError
 from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
-from copilot.suggest import Chunk, stream_suggestion
+from copilot.suggest import Chunk, prefill, stream_suggestion
 from ui.conversation_view import ConversationView
 from ui.errors import show_crash, user_message
 from ui.suggestion_panel import SuggestionPanel
@@ -35,6 +36,19 @@ from ui.worker import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
 DEFAULT_SIZE = (420, 760)
+SHORTCUTS = [
+    ("Ctrl+Enter", "add the text as the customer's message and suggest a reply"),
+    ("Ctrl+Shift+Enter", "add the text as the reply you sent"),
+    ("Ctrl+I", "insert: copy the suggestion to the clipboard"),
+    ("Ctrl+R", "regenerate the suggestion"),
+    ("Esc", "stop or dismiss the suggestion"),
+    ("Ctrl+P", "choose the profile"),
+    ("Ctrl+L", "go to the message box"),
+    ("Ctrl+N", "start a new contact"),
+    ("Ctrl+T", "keep the panel on top of other windows"),
+    ("Ctrl+Shift+D", "demo: play the next customer message"),
+    ("F1", "this list"),
+]
 
 
 class MainWindow(QMainWindow):
@@ -74,18 +88,23 @@ class MainWindow(QMainWindow):
         self.profile_box.setToolTip("Tone profile for suggestions (Ctrl+P)")
         self.profile_box.currentTextChanged.connect(self._on_profile_changed)
         toolbar.addWidget(self.profile_box)
-        toolbar.addWidget(QLabel(" Channel "))
-        self.channel_box = QComboBox()
-        self.channel_box.setObjectName("channelBox")
-        self.channel_box.addItems([c.value for c in Channel])
-        self.channel_box.setCurrentText(self.contact.channel.value)
-        self.channel_box.currentTextChanged.connect(self._on_channel_changed)
-        toolbar.addWidget(self.channel_box)
         self._toolbar = toolbar
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 6)
+        contact_row = QHBoxLayout()
+        contact_row.addWidget(QLabel("Channel"))
+        self.channel_box = QComboBox()
+        self.channel_box.setObjectName("channelBox")
+        self.channel_box.addItems([c.value for c in Channel])
+        self.channel_box.setCurrentText(self.contact.channel.value)
+        self.channel_box.currentTextChanged.connect(self._on_channel_changed)
+        contact_row.addWidget(self.channel_box)
+        self.customer_label = QLabel("")
+        self.customer_label.setObjectName("customerLabel")
+        contact_row.addWidget(self.customer_label, 1)
+        layout.addLayout(contact_row)
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -168,8 +187,12 @@ class MainWindow(QMainWindow):
         action("Message box", ["Ctrl+L"], lambda: self.input.setFocus())
         self.new_action = action("New contact", ["Ctrl+N"], self.new_contact)
         self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
+        action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
         self.pin_action = action("Always on top", ["Ctrl+T"], self._on_pin_toggled, checkable=True)
         self.pin_action.setToolTip("Keep this panel above other windows (Ctrl+T)")
+        self.pin_action.setText("Pin")
+        self.new_action.setText("New")
+        self.new_action.setToolTip("Start a new contact (Ctrl+N)")
         self._toolbar.addSeparator()
         self._toolbar.addAction(self.pin_action)
         self._toolbar.addAction(self.new_action)
@@ -178,6 +201,16 @@ class MainWindow(QMainWindow):
         self.demo_action.setToolTip(
             "Play the next customer message of the demo contact (Ctrl+Shift+D)"
         )
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(
+            f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS
+        )
+        box = QMessageBox(self)
+        box.setObjectName("shortcutsDialog")
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table>{rows}</table>")
+        box.open()
 
     # -- geometry --------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -218,6 +251,25 @@ class MainWindow(QMainWindow):
         if self._pending_suggestion:
             self._pending_suggestion = False
             self.request_suggestion()
+        else:
+            self.start_prefill()
+
+    def start_prefill(self) -> None:
+        """While the agent waits for the customer, evaluate the instructions ahead of time."""
+        if self.runtime.engine.state is not EngineState.READY or self.contact.turns:
+            return
+        try:
+            request = self.runtime.request(self.contact.snapshot(), self.profile_box.currentText())
+        except CopilotError:
+            return  # the same problem is reported when a suggestion is asked for
+        request.company = self._company
+        worker = Worker(lambda cancel: prefill(self.runtime.engine, request, cancel), "prefill")
+        worker.signals.failed.connect(self._on_prefill_failed)
+        self.workers.start(worker)
+
+    def _on_prefill_failed(self, _id: int, exc: BaseException) -> None:
+        # Only a head start failed; a real suggestion will report any lasting problem.
+        log.warning("prefill failed: %s", type(exc).__name__)
 
     def _on_model_failed(self, _id: int, exc: BaseException) -> None:
         self.state_label.setText("Model unavailable")
@@ -261,9 +313,11 @@ class MainWindow(QMainWindow):
         self._demo = None
         self._company = self.runtime.settings.company_name
         self.contact = Contact(channel=Channel(self.channel_box.currentText()))
+        self.customer_label.setText("")
         self.conversation.show_contact(self.contact)
         self.suggestion.clear()
         self.statusBar().showMessage("New contact started.", 3000)
+        self.start_prefill()
 
     def demo_step(self) -> None:
         """Play the demo contact one customer message at a time."""
@@ -272,6 +326,7 @@ class MainWindow(QMainWindow):
             self.new_contact()
             self._company = DEMO_COMPANY
             self.contact.customer_name = script.customer_name
+            self.customer_label.setText(f"  <b>{script.customer_name}</b>")
             self.channel_box.setCurrentText(script.channel.value)
             self._demo = play(script)
         step = next(self._demo, None)
@@ -298,6 +353,8 @@ class MainWindow(QMainWindow):
             self.report(exc)
         if self.contact.turns and self.contact.turns[-1].role is Role.CUSTOMER:
             self.request_suggestion()
+        else:
+            self.start_prefill()
 
     # -- suggestions -------------------------------------------------------------------
     def request_suggestion(self) -> None:

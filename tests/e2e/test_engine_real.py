@@ -71,3 +71,17 @@ def test_customer_text_cannot_produce_special_tokens(real_runtime):
     baseline = engine.tokenize_messages(build_prompt(real_runtime.profile(), clean).messages)
     # the template itself uses exactly the same number of special tokens either way
     assert tokens.count(im_start[0]) == baseline.count(im_start[0])
+
+
+def test_prefill_puts_the_instructions_in_the_cache(real_runtime):
+    from copilot.suggest import prefill
+
+    engine = real_runtime.engine
+    engine.reset_cache()
+    contact = Contact(customer_name="Ada")
+    evaluated = prefill(engine, real_runtime.request(contact))
+    assert evaluated > 50
+    assert prefill(engine, real_runtime.request(contact)) == 0
+    contact.add("customer", "Hello, where is my parcel?")
+    suggest(engine, real_runtime.request(contact))
+    assert engine.last_stats.reused_tokens >= evaluated - 4

@@ -22,7 +22,7 @@ def test_suggestion_streams_into_the_panel(qtbot, make_window):
     qtbot.waitUntil(lambda: window.suggestion.current_text == "Sorry for the delay.", timeout=5000)
     qtbot.waitUntil(lambda: not window.suggestion.busy, timeout=5000)
     assert "friendly" in window.suggestion.meta.text()
-    assert window.model_label.text() == "Fake model · Q0"
+    assert window.model_label.text() == "fake · Q0"
     assert window.state_label.text() == "Ready"
 
 
@@ -159,3 +159,19 @@ def test_demo_plays_the_scripted_contact(qtbot, make_window):
     assert window.contact.turns[-1].role is Role.CUSTOMER
     assert window.input.toPlainText()
     qtbot.waitUntil(lambda: window.suggestion.current_text == "Suggested", timeout=5000)
+
+
+def test_instructions_are_prefilled_while_waiting(qtbot, make_window):
+    engine = FakeEngine()
+    window = make_window(engine)
+    qtbot.waitUntil(lambda: len(engine.prefilled) == 1, timeout=5000)
+    window.new_contact()
+    qtbot.waitUntil(lambda: len(engine.prefilled) == 2, timeout=5000)
+
+
+def test_f1_lists_the_shortcuts(qtbot, make_window):
+    window = make_window()
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    dialog = window.findChild(object, "shortcutsDialog")
+    assert dialog is not None and "Ctrl+Shift+Enter" in dialog.text()
+    dialog.close()
