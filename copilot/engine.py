@@ -38,6 +38,7 @@ class EngineState(StrEnum):
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0
+    max_tokens: int = 0
     reused_tokens: int = 0
     generated_tokens: int = 0
     first_token_s: float | None = None
@@ -214,7 +215,7 @@ class Engine:
         with self._lock:
             if cancel.is_set():
                 raise Cancelled
-            stats = GenerationStats(prompt_tokens=len(tokens))
+            stats = GenerationStats(prompt_tokens=len(tokens), max_tokens=max_tokens)
             if reuse_cache:
                 stats.reused_tokens = self._common_prefix(tokens)
             else:
