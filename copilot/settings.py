@@ -175,7 +175,12 @@ def update_settings(**changes: Any) -> Path:
     parse is kept aside as ``settings.broken-<time>.json``, never silently lost.
     """
     path = settings_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"The settings folder {path.parent} cannot be created ({exc})."
+        ) from exc
     current: dict[str, Any] = {}
     if path.is_file():
         try:
@@ -190,6 +195,14 @@ def update_settings(**changes: Any) -> Path:
     except ValidationError as exc:
         raise SettingsError(_describe(exc, "the requested change")) from exc
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(current, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(current, indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SettingsError(
+            f"The settings could not be saved to {path} ({exc.strerror}). "
+            "Free some disk space or check the folder's permissions; "
+            "the previous settings are kept."
+        ) from exc
     return path

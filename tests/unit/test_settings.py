@@ -85,3 +85,17 @@ def test_paths_are_written_as_text(tmp_path: Path):
     update_settings(model_path=tmp_path / "m.gguf")
     settings, _ = load_settings()
     assert settings.model_path == tmp_path / "m.gguf"
+
+
+def test_a_failed_write_keeps_the_old_file(monkeypatch: pytest.MonkeyPatch):
+    update_settings(active_profile="formal")
+    original = settings_file().read_text()
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_text", full_disk)
+        with pytest.raises(SettingsError, match="No space left"):
+            update_settings(active_profile="concise")
+    assert settings_file().read_text() == original
