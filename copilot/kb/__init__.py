@@ -1,0 +1,1 @@
+"""The knowledge base: import, chunking, offline embeddings, hybrid retrieval."""
