@@ -41,10 +41,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="profile name (default: the active profile)")
 
     p = sub.add_parser("bench", help="measure latency, throughput, start-up time and memory")
+    p.add_argument(
+        "what",
+        nargs="?",
+        choices=["model", "kb"],
+        default="model",
+        help="model (default): suggestions; kb: knowledge-base import and queries",
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable figures")
+    p.add_argument("--sizes", default="10000,100000", help="kb: passage counts to query at")
     p.add_argument("--turns", type=int, default=20, help="turns of the scripted conversation")
 
     sub.add_parser("profiles", help="list the profiles and any broken profile files")
+    from copilot.kb.cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -158,10 +169,23 @@ def main(argv: list[str] | None = None) -> int:
         runtime = Runtime.create()
         for problem in runtime.problems:
             print(f"warning: {problem.user_message}", file=sys.stderr)
+        if args.command == "bench" and args.what == "kb":
+            from copilot.kb.bench import run_kb_bench
+
+            sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+            return run_kb_bench(runtime.settings, as_json=args.json, sizes=sizes)
         if args.command == "bench":
             from copilot.bench import run_bench
 
             return run_bench(runtime, as_json=args.json, turns=args.turns)
+        if args.command == "kb":
+            from copilot.kb.cli import run_kb
+
+            return run_kb(args, runtime.settings)
+        if args.command == "eval":
+            from copilot.kb.cli import run_eval
+
+            return run_eval(args)
         handler = {"suggest": cmd_suggest, "demo": cmd_demo, "profiles": cmd_profiles}[args.command]
         return handler(args, runtime)
     except CopilotError as exc:

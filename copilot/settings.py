@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     agent_name: str = Field(default="", max_length=80)
+    kb_server: str = Field(
+        default="",
+        pattern=r"^(|https?://[^\s/]+(:\d+)?/?)$",
+        description="Chroma server for a shared knowledge base, e.g. http://kb-host:8000; "
+        "empty keeps the knowledge base in the data folder.",
+    )
+    kb_collection: str = Field(
+        default="knowledge", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,62}[a-zA-Z0-9]$"
+    )
+    kb_demo: bool = Field(
+        default=True, description="Import the bundled demo knowledge base when the store is empty."
+    )
     company_name: str = Field(default="our company", max_length=80)
 
     @field_validator("n_gpu_layers", mode="before")

@@ -1,0 +1,198 @@
+"""Import files into the knowledge store: incremental, resumable, with progress.
+
+* unchanged files (same content hash) are skipped, changed ones replaced, and files
+  deleted from an imported folder are removed;
+* each file is one unit of work: its passages are replaced and only then is it
+  marked imported, so a killed import resumes where it stopped;
+* a broken file is reported (what is wrong and why) and the rest carry on; if an
+  earlier good version was imported, it stays until a readable version arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from copilot.errors import Cancelled
+from copilot.kb.chunking import Chunk, chunk_document
+from copilot.kb.embedding import embed
+from copilot.kb.model import Problem, ReadError
+from copilot.kb.readers import MAX_BYTES, iter_files, read_file
+from copilot.kb.store import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+
+class Status(StrEnum):
+    IMPORTED = "imported"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    source: str
+    status: Status
+    chunks: int = 0
+    problem: str = ""
+    message: str = ""
+
+
+@dataclass
+class ImportProgress:
+    files_done: int
+    files_total: int
+    chunks: int
+    failed: int
+    current: str
+    elapsed_s: float
+    eta_s: float | None
+
+
+@dataclass
+class ImportReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    embed_s: float = 0.0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(o.chunks for o in self.outcomes if o.status is Status.IMPORTED)
+
+    @property
+    def failures(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status is Status.FAILED]
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+ProgressFn = Callable[[ImportProgress], None]
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import_file(
+    store: KnowledgeStore, path: Path, known: dict[str, str], report: ImportReport
+) -> FileOutcome:
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ReadError(
+                Problem.TOO_LARGE, source, f"{size / 1e6:.1f} MB, limit {MAX_BYTES / 1e6:.0f} MB"
+            )
+        digest = content_hash(path)
+        if known.get(source) == digest:
+            return FileOutcome(source, Status.UNCHANGED)
+        chunks: list[Chunk] = [c for d in read_file(path) for c in chunk_document(d)]
+    except ReadError as exc:
+        return FileOutcome(source, Status.FAILED, problem=exc.problem.value, message=exc.why)
+    except OSError as exc:
+        return FileOutcome(
+            source, Status.FAILED, problem=Problem.UNREADABLE.value, message=str(exc)
+        )
+    if not chunks:
+        return FileOutcome(source, Status.FAILED, problem=Problem.EMPTY.value, message="no text")
+    started = time.perf_counter()
+    vectors = embed([c.indexed_text for c in chunks])
+    report.embed_s += time.perf_counter() - started
+    store.remove_source(source)
+    store.add(chunks, vectors, digest)
+    store.mark_imported(source, digest, len(chunks), kind="file")
+    return FileOutcome(source, Status.IMPORTED, chunks=len(chunks))
+
+
+def _removed_sources(roots: list[Path], manifest: dict[str, dict[str, object]]) -> list[str]:
+    """Imported files under the given folders (or given directly) that no longer exist."""
+    gone = []
+    for source, meta in manifest.items():
+        if meta.get("kind") != "file" or Path(source).exists():
+            continue
+        if any(Path(source) == r or Path(source).is_relative_to(r) for r in roots):
+            gone.append(source)
+    return gone
+
+
+def import_paths(
+    store: KnowledgeStore,
+    paths: list[Path],
+    *,
+    cancel: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportReport:
+    """Import files and folders; raises Cancelled between files when ``cancel`` is set."""
+    roots = [p.expanduser().resolve() for p in paths]
+    files = iter_files(roots)
+    manifest = store.manifest()
+    known = {s: str(m.get("hash")) for s, m in manifest.items()}
+    report = ImportReport()
+    started = time.perf_counter()
+    sizes = [_size(f) for f in files]
+    total_bytes, done_bytes = max(1, sum(sizes)), 0
+    for index, (path, size) in enumerate(zip(files, sizes, strict=True)):
+        if cancel is not None and cancel.is_set():
+            report.elapsed_s = time.perf_counter() - started
+            raise Cancelled
+        outcome = _import_file(store, path, known, report)
+        report.outcomes.append(outcome)
+        if outcome.status is Status.FAILED:
+            log.warning("import failed: %s: %s", outcome.problem, outcome.message)
+        done_bytes += size
+        if progress is not None:
+            elapsed = time.perf_counter() - started
+            rate = done_bytes / elapsed if elapsed > 0 else 0.0
+            eta = (total_bytes - done_bytes) / rate if rate > 0 else None
+            progress(
+                ImportProgress(
+                    files_done=index + 1,
+                    files_total=len(files),
+                    chunks=report.chunks,
+                    failed=report.count(Status.FAILED),
+                    current=str(path),
+                    elapsed_s=elapsed,
+                    eta_s=eta,
+                )
+            )
+    for source in _removed_sources(roots, manifest):
+        store.remove_source(source)
+        report.outcomes.append(FileOutcome(source, Status.REMOVED))
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def remove_paths(store: KnowledgeStore, paths: list[str]) -> list[str]:
+    """Remove imported sources by path (a folder removes everything imported under it)."""
+    manifest = store.manifest()
+    removed = []
+    for raw in paths:
+        target = Path(raw).expanduser().resolve()
+        for source in manifest:
+            if Path(source) == target or Path(source).is_relative_to(target) or source == raw:
+                store.remove_source(source)
+                removed.append(source)
+    return sorted(set(removed))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,205 @@
+"""Where passages live: chromadb, embedded in the data folder or on a Chroma server.
+
+Two collections: the passages (with their embeddings and metadata) and a manifest
+of imported sources (content hash, passage count). A source's manifest entry is
+written only after all its passages are stored, so an import killed midway leaves
+the source "not imported": the next run deletes its partial passages and redoes it.
+The manifest lives beside the passages, so a team-wide server has one truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from copilot.errors import KnowledgeError
+from copilot.kb.chunking import Chunk
+from copilot.kb.embedding import UsemEmbeddingFunction
+from copilot.settings import Settings
+
+log = logging.getLogger(__name__)
+WRITE_BATCH = 512
+READ_PAGE = 5000
+_MANIFEST_VECTOR = [1.0, 0.0]
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    chunk_id: str
+    text: str
+    meta: dict[str, Any]
+
+    @property
+    def doc_id(self) -> str:
+        return str(self.meta.get("doc_id", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", ""))
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        raw = str(self.meta.get("path", ""))
+        return tuple(raw.split("\x1f")) if raw else ()
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.kb_server:
+        url = urlparse(settings.kb_server)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises several types for "not reachable"
+            raise KnowledgeError(
+                f"The knowledge server {settings.kb_server} cannot be reached ({exc}). "
+                "Check that it runs, or clear the kb_server setting to use the local store."
+            ) from exc
+    folder = Path(settings.data_dir) / "knowledge" / "chroma"
+    folder.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+
+
+class KnowledgeStore:
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        self.settings = settings
+        self.client = client if client is not None else _client(settings)
+        name = settings.kb_collection
+        try:
+            self.passages = self.client.get_or_create_collection(
+                name,
+                embedding_function=UsemEmbeddingFunction(),
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            self.sources = self.client.get_or_create_collection(
+                f"{name}-sources", embedding_function=None
+            )
+        except Exception as exc:
+            raise KnowledgeError(f"The knowledge store cannot be opened ({exc}).") from exc
+
+    @property
+    def mode(self) -> str:
+        return f"server {self.settings.kb_server}" if self.settings.kb_server else "embedded"
+
+    @property
+    def cache_dir(self) -> Path:
+        key = hashlib.sha1(f"{self.settings.kb_server}|{self.settings.kb_collection}".encode())
+        return Path(self.settings.data_dir) / "knowledge" / "cache" / key.hexdigest()[:12]
+
+    # -- manifest -------------------------------------------------------------------
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """Every fully imported source with its content hash and passage count."""
+        result: dict[str, dict[str, Any]] = {}
+        for ids, metas, _docs in self._pages(self.sources, include=["metadatas"]):
+            for source, meta in zip(ids, metas, strict=True):
+                result[source] = dict(meta or {})
+        return result
+
+    def fingerprint(self) -> str:
+        """Changes whenever any source is added, changed or removed."""
+        items = sorted((s, str(m.get("hash"))) for s, m in self.manifest().items())
+        return hashlib.sha1(repr(items).encode()).hexdigest()
+
+    def mark_imported(self, source: str, content_hash: str, chunks: int, kind: str) -> None:
+        self.sources.upsert(
+            ids=[source],
+            embeddings=[_MANIFEST_VECTOR],
+            documents=[source],
+            metadatas=[{"hash": content_hash, "chunks": chunks, "kind": kind}],
+        )
+
+    # -- passages -------------------------------------------------------------------
+    def add(self, chunks: list[Chunk], embeddings: np.ndarray, content_hash: str) -> None:
+        for start in range(0, len(chunks), WRITE_BATCH):
+            part = chunks[start : start + WRITE_BATCH]
+            self.passages.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=embeddings[start : start + WRITE_BATCH],
+                documents=[c.text for c in part],
+                metadatas=[_metadata(c, content_hash) for c in part],
+            )
+
+    def remove_source(self, source: str) -> None:
+        """Passages first, then the manifest entry: a crash in between just redoes it."""
+        self.passages.delete(where={"source": source})
+        self.sources.delete(ids=[source])
+
+    def count(self) -> int:
+        return int(self.passages.count())
+
+    def all_passages(self) -> Iterator[StoredPassage]:
+        for ids, metas, docs in self._pages(self.passages, include=["metadatas", "documents"]):
+            for chunk_id, meta, text in zip(ids, metas, docs, strict=True):
+                yield StoredPassage(chunk_id, text or "", dict(meta or {}))
+
+    def get(self, chunk_ids: list[str]) -> list[StoredPassage]:
+        if not chunk_ids:
+            return []
+        found = self.passages.get(ids=chunk_ids, include=["metadatas", "documents"])
+        by_id = {
+            i: StoredPassage(i, d or "", dict(m or {}))
+            for i, m, d in zip(found["ids"], found["metadatas"], found["documents"], strict=True)
+        }
+        return [by_id[i] for i in chunk_ids if i in by_id]
+
+    def document(self, doc_id: str) -> list[StoredPassage]:
+        """All passages of one article, in order (for the article view)."""
+        found = self.passages.get(where={"doc_id": doc_id}, include=["metadatas", "documents"])
+        passages = [
+            StoredPassage(i, d or "", dict(m or {}))
+            for i, m, d in zip(found["ids"], found["metadatas"], found["documents"], strict=True)
+        ]
+        return sorted(passages, key=lambda p: int(p.meta.get("position", 0)))
+
+    def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nearest passages by cosine similarity."""
+        total = self.count()
+        if total == 0:
+            return []
+        found = self.passages.query(
+            query_embeddings=[vector], n_results=min(k, total), include=["distances"]
+        )
+        return [
+            (i, 1.0 - float(d)) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)
+        ]
+
+    def _pages(
+        self, collection: Any, include: list[str]
+    ) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+        offset = 0
+        while True:
+            page = collection.get(include=include, limit=READ_PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                return
+            metas = page.get("metadatas") or [None] * len(ids)
+            docs = page.get("documents") or [None] * len(ids)
+            yield ids, metas, docs
+            offset += len(ids)
+
+
+def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "path": "\x1f".join(chunk.path),
+        "source": chunk.source,
+        "url": chunk.url,
+        "locale": chunk.locale,
+        "position": chunk.position,
+        "source_hash": content_hash,
+    }
