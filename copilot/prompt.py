@@ -46,6 +46,15 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A knowledge passage offered to the model, cited as [n] in its reply."""
+
+    heading: str
+    text: str
+    doc_id: str = ""
+
+
+@dataclass(frozen=True)
 class Prompt:
     messages: tuple[ChatMessage, ...]
     language: str
@@ -109,6 +118,20 @@ def _turn_messages(turns: list[Turn]) -> list[ChatMessage]:
     return messages
 
 
+def _source_segments(sources: tuple[Source, ...]) -> tuple[Segment, ...]:
+    segments = [
+        Segment(
+            "\n\n(Knowledge-base passages for the agent. Use them if they answer the "
+            "customer, and cite them as [1], [2].)",
+            trusted=True,
+        )
+    ]
+    for number, source in enumerate(sources, start=1):
+        segments.append(Segment(f"\n[{number}] ", trusted=True))
+        segments.append(Segment(f"{source.heading}: {sanitize(source.text)}", trusted=False))
+    return tuple(segments)
+
+
 def build_prompt(
     profile: Profile,
     contact: Contact,
@@ -116,8 +139,13 @@ def build_prompt(
     company: str = "",
     agent_name: str = "",
     skip_turns: int = 0,
+    sources: tuple[Source, ...] = (),
 ) -> Prompt:
-    """The chat messages for the agent's next reply; ``skip_turns`` drops the oldest turns."""
+    """The chat messages for the agent's next reply; ``skip_turns`` drops the oldest turns.
+
+    ``sources`` (knowledge passages) go after the newest customer message: they change
+    with every turn, so they sit where the prompt changes anyway.
+    """
     values = template_values(contact, company, agent_name)
     language = reply_language(profile, contact)
     system = system_text(profile, values, language)
@@ -125,6 +153,8 @@ def build_prompt(
         system += f"\n({skip_turns} earlier messages of this contact are not shown.)"
     messages = [ChatMessage("system", (Segment(system, trusted=True),))]
     messages += _turn_messages(contact.turns[skip_turns:])
+    if sources and messages[-1].role == "user":
+        messages[-1] = ChatMessage("user", messages[-1].segments + _source_segments(sources))
     return Prompt(
         messages=tuple(messages),
         language=language,

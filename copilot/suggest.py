@@ -7,6 +7,7 @@ suggestion that started to repeat the instructions).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -17,7 +18,7 @@ from copilot.conversation import Contact
 from copilot.errors import ConversationError
 from copilot.guard import LeakGuard
 from copilot.profiles import Profile
-from copilot.prompt import ChatMessage, Prompt, build_prompt, template_values
+from copilot.prompt import ChatMessage, Prompt, Source, build_prompt, template_values
 
 WITHHELD = (
     "[Suggestion withheld: it started to repeat the copilot's internal instructions. "
@@ -64,6 +65,7 @@ class Suggestion:
     total_s: float = 0.0
     chunks: int = 0
     omitted_turns: int = 0
+    citations: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +75,7 @@ class SuggestionRequest:
     company: str = ""
     agent_name: str = ""
     reuse_cache: bool = True
+    sources: tuple[Source, ...] = ()
     result: Suggestion = field(default_factory=Suggestion)
 
 
@@ -92,6 +95,7 @@ def _fit(
             company=request.company,
             agent_name=request.agent_name,
             skip_turns=skip,
+            sources=request.sources,
         )
         tokens = engine.tokenize_messages(prompt.messages)
         if len(tokens) + max_tokens <= engine.n_ctx or skip >= turns - 1:
@@ -136,7 +140,7 @@ def stream_suggestion(
     finally:
         pieces.close()
         result.total_s = time.perf_counter() - started
-    yield from _finish(result, profile, closing)
+    yield from _finish(result, profile, closing, request.sources)
 
 
 def trim_to_words(text: str, max_words: int) -> str:
@@ -151,11 +155,14 @@ def trim_to_words(text: str, max_words: int) -> str:
     return cut[: end + 1] if end >= len(cut) // 2 else cut + "…"
 
 
-def _finish(result: Suggestion, profile: Profile, closing: str) -> Iterator[Chunk]:
+def _finish(
+    result: Suggestion, profile: Profile, closing: str, sources: tuple[Source, ...] = ()
+) -> Iterator[Chunk]:
     """Rules checked after generation, not only asked for in the prompt."""
     trimmed = trim_to_words(result.text.strip(), profile.max_words)
-    changed = trimmed != result.text
-    result.text = trimmed
+    cited, result.citations = cite(trimmed, sources)
+    changed = cited != result.text
+    result.text = cited
     lowered = result.text.lower()
     for phrase in profile.avoid_phrases:
         if phrase.lower() in lowered:
@@ -178,6 +185,49 @@ def prefill(
         request.profile, empty, company=request.company, agent_name=request.agent_name
     )
     return engine.prefill(engine.tokenize_messages(prompt.messages[:1]), cancel)
+
+
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+_SENT = re.compile(r"[^.!?\n]+[.!?]*")
+_CONTENT = re.compile(r"[^\W_]{5,}|\d+", re.UNICODE)
+
+
+def strip_citations(text: str) -> str:
+    """The text the customer gets: citation markers are for the agent only."""
+    return re.sub(r" ?\[\d{1,2}\]", "", text)
+
+
+def cite(text: str, sources: tuple[Source, ...]) -> tuple[str, list[int]]:
+    """Mark which passages a reply relies on, whether or not the model cited them.
+
+    A sentence that shares a number, or at least three longer words, with passage n
+    gets "[n]" before its final punctuation; citations the model wrote itself are kept
+    when they point at a passage.
+    """
+    if not sources:
+        return _CITATION.sub("", text).replace("  ", " ") if _CITATION.search(text) else text, []
+    vocab = [{w.lower() for w in _CONTENT.findall(s.text)} for s in sources]
+    used = {int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(sources)}
+    pieces = []
+    for match in _SENT.finditer(text):
+        sentence = match.group()
+        words = {w.lower() for w in _CONTENT.findall(sentence)}
+        numbers = {w for w in words if w.isdigit()}
+        for n, passage_words in enumerate(vocab, start=1):
+            shared = words & passage_words
+            if f"[{n}]" not in sentence and (shared & numbers or len(shared) >= 3):
+                body = sentence.rstrip()
+                tail = sentence[len(body) :]
+                end = len(body.rstrip(".!?"))
+                sentence = f"{body[:end]} [{n}]{body[end:]}{tail}"
+                used.add(n)
+        pieces.append((match.start(), match.end(), sentence))
+    out, last = [], 0
+    for start, end, sentence in pieces:
+        out.append(text[last:start] + sentence)
+        last = end
+    out.append(text[last:])
+    return "".join(out), sorted(used)
 
 
 def suggest(engine: TextEngine, request: SuggestionRequest) -> Suggestion:

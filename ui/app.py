@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     window = create_window()
     window.show()
     window.start_model_load()
+    window.knowledge.start()
     if os.environ.get(READY_PROBE_ENV):
         QTimer.singleShot(0, lambda: _probe(window))
     return app.exec()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
@@ -21,6 +23,7 @@ class SuggestionPanel(QWidget):
     insert_requested = Signal()
     regenerate_requested = Signal()
     dismiss_requested = Signal()
+    source_clicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +53,13 @@ class SuggestionPanel(QWidget):
         self.notice.hide()
         layout.addWidget(self.notice)
 
+        self.sources = QLabel("")
+        self.sources.setObjectName("suggestionSources")
+        self.sources.setWordWrap(True)
+        self.sources.linkActivated.connect(lambda link: self.source_clicked.emit(int(link)))
+        self.sources.hide()
+        layout.addWidget(self.sources)
+
         buttons = QHBoxLayout()
         self.insert_button = QPushButton("&Insert")
         self.insert_button.setToolTip("Copy the suggestion to the clipboard (Ctrl+I)")
@@ -71,6 +81,7 @@ class SuggestionPanel(QWidget):
         self.text.setPlaceholderText(waiting)
         self.meta.setText(profile)
         self.notice.hide()
+        self.sources.hide()
         self.set_busy(True)
 
     def add(self, chunk: Chunk) -> None:
@@ -91,6 +102,15 @@ class SuggestionPanel(QWidget):
         if result.flags:
             self.show_notice("; ".join(result.flags))
 
+    def show_sources(self, sources: list[tuple[int, str]]) -> None:
+        """Clickable citations: [n] opens the article the suggestion relied on."""
+        if not sources:
+            self.sources.hide()
+            return
+        links = " ".join(f'<a href="{n}">[{n}]</a> {html.escape(title)}' for n, title in sources)
+        self.sources.setText("Sources: " + links)
+        self.sources.show()
+
     def show_notice(self, message: str) -> None:
         self.notice.setText(message)
         self.notice.show()
@@ -102,6 +122,7 @@ class SuggestionPanel(QWidget):
         self.text.setPlaceholderText(placeholder)
         self.meta.setText("")
         self.notice.hide()
+        self.sources.hide()
         self.set_busy(False)
 
     def set_busy(self, busy: bool) -> None:

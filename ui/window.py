@@ -25,16 +25,28 @@ from copilot.conversation import Channel, Contact, Role
 from copilot.demo import DEMO_COMPANY, load_demo, play
 from copilot.engine import EngineState
 from copilot.errors import CopilotError, ModelError, ProfileError, SettingsError
+from copilot.kb.retrieval import Hit
 from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
-from copilot.suggest import Chunk, prefill, stream_suggestion
+from copilot.suggest import Chunk, prefill, stream_suggestion, strip_citations
 from ui.conversation_view import ConversationView
 from ui.errors import show_crash, user_message
+from ui.knowledge_controller import KnowledgeController, KnowledgeFactory
+from ui.knowledge_panel import KnowledgePanel, hit_heading
 from ui.suggestion_panel import SuggestionPanel
 from ui.worker import Worker, WorkerPool
 
 log = logging.getLogger(__name__)
+
+
+def _open_knowledge(runtime: Runtime) -> object:
+    """Opened off the GUI thread: chromadb and the embedding model take a few seconds."""
+    from copilot.kb.service import KnowledgeBase
+
+    return KnowledgeBase(runtime.settings)
+
+
 DEFAULT_SIZE = (420, 760)
 SHORTCUTS = [
     ("Ctrl+Enter", "add the text as the customer's message and suggest a reply"),
@@ -44,6 +56,8 @@ SHORTCUTS = [
     ("Esc", "stop or dismiss the suggestion"),
     ("Ctrl+P", "choose the profile"),
     ("Ctrl+L", "go to the message box"),
+    ("Ctrl+K", "search the knowledge base"),
+    ("Ctrl+O", "import a folder of articles into the knowledge base"),
     ("Ctrl+N", "start a new contact"),
     ("Ctrl+T", "keep the panel on top of other windows"),
     ("Ctrl+Shift+D", "demo: play the next customer message"),
@@ -55,9 +69,15 @@ class MainWindow(QMainWindow):
     #: "ready" or "failed" once the background model load ends.
     model_state_changed = Signal(str)
 
-    def __init__(self, runtime: Runtime, window_state: QSettings) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        window_state: QSettings,
+        knowledge_factory: KnowledgeFactory | None = None,
+    ) -> None:
         super().__init__()
         self.runtime = runtime
+        self._knowledge_factory = knowledge_factory or (lambda: _open_knowledge(runtime))
         self.window_state = window_state
         self.workers = WorkerPool()
         self.contact = Contact()
@@ -65,6 +85,7 @@ class MainWindow(QMainWindow):
         self._pending_suggestion = False
         self._demo = None
         self._company = runtime.settings.company_name
+        self._grounding: list[Hit] = []
         self.setWindowTitle("Agent Copilot")
         self.setObjectName("mainWindow")
         self.setMinimumWidth(320)
@@ -118,11 +139,17 @@ class MainWindow(QMainWindow):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.conversation = ConversationView()
+        self.knowledge_panel = KnowledgePanel()
         self.suggestion = SuggestionPanel()
         splitter.addWidget(self.conversation)
+        splitter.addWidget(self.knowledge_panel)
         splitter.addWidget(self.suggestion)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
+        self.knowledge = KnowledgeController(self.knowledge_panel, self._knowledge_factory, self)
+        self.knowledge.failed.connect(lambda exc: self.report(exc))
+        self.suggestion.source_clicked.connect(self._on_source_clicked)
         layout.addWidget(splitter, 1)
 
         self.input = QPlainTextEdit()
@@ -185,6 +212,10 @@ class MainWindow(QMainWindow):
             lambda: (self.profile_box.setFocus(), self.profile_box.showPopup()),
         )
         action("Message box", ["Ctrl+L"], lambda: self.input.setFocus())
+        action("Search knowledge", ["Ctrl+K"], lambda: self.knowledge_panel.search_box.setFocus())
+        self.import_action = action(
+            "Import articles…", ["Ctrl+O"], self.knowledge.choose_and_import
+        )
         self.new_action = action("New contact", ["Ctrl+N"], self.new_contact)
         self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
         action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
@@ -197,6 +228,11 @@ class MainWindow(QMainWindow):
         self._toolbar.addAction(self.pin_action)
         self._toolbar.addAction(self.new_action)
         self._toolbar.addAction(self.demo_action)
+        self.import_action.setText("Import")
+        self.import_action.setToolTip(
+            "Import a folder of articles into the knowledge base (Ctrl+O)"
+        )
+        self._toolbar.addAction(self.import_action)
         self.demo_action.setText("Demo")
         self.demo_action.setToolTip(
             "Play the next customer message of the demo contact (Ctrl+Shift+D)"
@@ -280,8 +316,17 @@ class MainWindow(QMainWindow):
 
     # -- conversation ----------------------------------------------------------------
     def add_customer_message(self) -> None:
+        """Refresh the articles for the whole conversation, then suggest a grounded reply."""
         if self._add_turn(Role.CUSTOMER):
-            self.request_suggestion()
+            self._cancel_suggestion()
+            self.suggestion.start(self.profile_box.currentText())
+            contact_id, turns = self.contact.id, len(self.contact.turns)
+
+            def grounded(hits: list[Hit]) -> None:
+                if self.contact.id == contact_id and len(self.contact.turns) == turns:
+                    self.request_suggestion(hits)
+
+            self.knowledge.refresh_for(self.contact.snapshot(), then=grounded)
 
     def add_agent_message(self) -> None:
         if self._add_turn(Role.AGENT):
@@ -302,6 +347,9 @@ class MainWindow(QMainWindow):
         self.input.clear()
         self.conversation.show_contact(self.contact)
         return True
+
+    def add_message_as_customer(self, text: str) -> None:
+        self.add_message(Role.CUSTOMER, text)
 
     def add_message(self, role: Role, text: str) -> None:
         """Add a message as if typed (used by the demo and by integrations)."""
@@ -357,9 +405,10 @@ class MainWindow(QMainWindow):
             self.start_prefill()
 
     # -- suggestions -------------------------------------------------------------------
-    def request_suggestion(self) -> None:
+    def request_suggestion(self, hits: list[Hit] | None = None) -> None:
         """Cancel whatever is streaming and start a fresh suggestion for the contact."""
         self._cancel_suggestion()
+        self._grounding = list(hits if hits is not None else self.knowledge.last_hits)
         if not self.contact.turns:
             self.statusBar().showMessage("There is no customer message to reply to yet.", 4000)
             return
@@ -380,6 +429,7 @@ class MainWindow(QMainWindow):
             self.report(exc)
             return
         request.company = self._company
+        request.sources = self.knowledge.sources(self._grounding)
 
         def job(cancel: threading.Event):
             return stream_suggestion(engine, request, cancel)
@@ -410,6 +460,13 @@ class MainWindow(QMainWindow):
         result = self._suggestion.request.result  # type: ignore[union-attr]
         stats = self.runtime.engine.last_stats
         self.suggestion.finish(result, stats.tokens_per_s)
+        self.suggestion.show_sources(
+            [
+                (n, hit_heading(self._grounding[n - 1]))
+                for n in result.citations
+                if n <= len(self._grounding)
+            ]
+        )
         self.speed_label.setText(f"{stats.tokens_per_s:.0f} tok/s")
         self._suggestion = None
 
@@ -440,10 +497,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("There is no suggestion to insert yet.", 4000)
             return
         self._cancel_suggestion()
-        QGuiApplication.clipboard().setText(text)
+        QGuiApplication.clipboard().setText(strip_citations(text))
         self.statusBar().showMessage(
             "Copied. Paste it into your chat or email tool (Ctrl+V).", 5000
         )
+
+    def _on_source_clicked(self, number: int) -> None:
+        if 1 <= number <= len(self._grounding):
+            self.knowledge.open_article(self._grounding[number - 1])
 
     def _add_banner_line(self, text: str) -> None:
         lines = [line for line in self.banner.text().split("\n") if line]

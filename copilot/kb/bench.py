@@ -177,7 +177,8 @@ def _table(f: dict[str, Any], sizes: list[int]) -> str:
         q = f["queries"][str(size)]
         rows.append(f"{size:>9} {q['p50_ms']:>8.1f} {q['p95_ms']:>8.1f} {q['rss_mb']:>12.0f}")
     rows.append(
-        f"targets: p50 <= {TARGET_P50_10K_MS:.0f} ms at 10k, p95 <= {TARGET_P95_100K_MS:.0f} ms at 100k; "
+        f"targets: p50 <= {TARGET_P50_10K_MS:.0f} ms at 10k, "
+        f"p95 <= {TARGET_P95_100K_MS:.0f} ms at 100k; "
         + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in f["met"].items())
     )
     return "\n".join(rows)

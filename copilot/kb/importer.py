@@ -66,6 +66,18 @@ class ImportReport:
         return sum(1 for o in self.outcomes if o.status is status)
 
     @property
+    def count_imported(self) -> int:
+        return self.count(Status.IMPORTED)
+
+    @property
+    def count_unchanged(self) -> int:
+        return self.count(Status.UNCHANGED)
+
+    @property
+    def count_removed(self) -> int:
+        return self.count(Status.REMOVED)
+
+    @property
     def chunks(self) -> int:
         return sum(o.chunks for o in self.outcomes if o.status is Status.IMPORTED)
 

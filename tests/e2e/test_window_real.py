@@ -94,3 +94,19 @@ def test_network_guard_refuses_and_records_non_loopback():
     with socket.create_connection(server.getsockname(), timeout=2):
         pass
     server.close()
+
+
+def test_live_articles_and_grounded_suggestion_in_the_real_window(qtbot, real_window):
+    window = real_window
+    with qtbot.waitSignal(window.knowledge.ready, timeout=120_000):
+        window.knowledge.start()
+    window.add_message(Role.CUSTOMER, "My blender arrived with a cracked jar. What can I do?")
+    qtbot.waitUntil(lambda: "Damaged" in window.knowledge_panel.view.toPlainText(), timeout=60_000)
+    qtbot.waitUntil(
+        lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=60_000
+    )
+    assert any("Damaged" in h.passage.title for h in window._grounding[:2])
+    window.knowledge_panel.search_box.setText("Passwort zurücksetzen")
+    window.knowledge_panel.search_box.returnPressed.emit()
+    qtbot.waitUntil(lambda: "search" in window.knowledge_panel.status.text(), timeout=30_000)
+    assert "assword" in window.knowledge_panel.view.toPlainText()

@@ -17,13 +17,13 @@ from ui.window import MainWindow
 def make_window(qtbot) -> Callable[..., MainWindow]:
     """A real window on a fake engine; call ``start_model_load`` yourself."""
 
-    def make(engine: FakeEngine | None = None, load: bool = True) -> MainWindow:
+    def make(engine: FakeEngine | None = None, load: bool = True, knowledge=None) -> MainWindow:
         runtime = Runtime(
             settings=Settings(),
             profiles=load_profiles(bundled_prompts_dir()),
             engine=engine or FakeEngine(),  # type: ignore[arg-type]
         )
-        window = MainWindow(runtime, window_state())
+        window = MainWindow(runtime, window_state(), knowledge_factory=lambda: knowledge)
         qtbot.addWidget(window)
         with qtbot.waitActive(window):
             window.show()

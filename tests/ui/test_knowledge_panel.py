@@ -1,0 +1,100 @@
+"""The knowledge panel and grounded suggestions, on a fake knowledge base."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QGuiApplication
+
+from copilot.kb.retrieval import Hit
+from copilot.kb.store import StoredPassage
+from tests.fakes import FakeEngine
+
+
+def hit(doc: str, title: str, text: str, url: str = "") -> Hit:
+    passage = StoredPassage(
+        f"{doc}-0",
+        text,
+        {"doc_id": doc, "title": title, "path": "Refunds", "url": url, "position": 0},
+    )
+    return Hit(passage, 1.0, 0.5, 0.5, (0, text.find(".") + 1))
+
+
+class FakeKnowledge:
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+        self.hits = [
+            hit(
+                "returns",
+                "Returns and refunds",
+                "Refunds arrive within 7 days. Labels are free.",
+                "https://help.example/returns",
+            ),
+            hit("delivery", "Delivery", "Standard delivery takes 2 to 4 days."),
+        ]
+
+    def ensure_demo(self) -> None:
+        return None
+
+    def search(self, text: str) -> list[Hit]:
+        self.queries.append(text)
+        return self.hits[1:]
+
+    def for_contact(self, contact) -> list[Hit]:
+        self.queries.append(contact.turns[-1].text)
+        return self.hits
+
+    def article(self, doc_id: str) -> list[StoredPassage]:
+        return [h.passage for h in self.hits if h.passage.doc_id == doc_id]
+
+
+def open_window(qtbot, make_window, engine: FakeEngine):
+    knowledge = FakeKnowledge()
+    window = make_window(engine, knowledge=knowledge)
+    with qtbot.waitSignal(window.knowledge.ready, timeout=5000):
+        window.knowledge.start()
+    return window, knowledge
+
+
+def test_customer_message_refreshes_articles_and_grounds_the_suggestion(qtbot, make_window):
+    engine = FakeEngine([["Your", " refund", " arrives", " within", " 7", " days."]])
+    window, knowledge = open_window(qtbot, make_window, engine)
+    window.add_message_as_customer("Where is my refund?")
+    qtbot.waitUntil(
+        lambda: not window.suggestion.busy and bool(window.suggestion.current_text), timeout=5000
+    )
+    assert knowledge.queries[-1] == "Where is my refund?"
+    assert "Returns and refunds" in window.knowledge_panel.view.toPlainText()
+    prompt_text = engine.prompts[-1][-1].text
+    assert "[1] Returns and refunds › Refunds: Refunds arrive within 7 days." in prompt_text
+    assert window.suggestion.current_text == "Your refund arrives within 7 days [1]."
+    assert window.suggestion.sources.isVisible() and "[1]" in window.suggestion.sources.text()
+    window.insert_suggestion()
+    assert QGuiApplication.clipboard().text() == "Your refund arrives within 7 days."
+
+
+def test_search_box_open_pin_and_copy_link(qtbot, make_window):
+    window, knowledge = open_window(qtbot, make_window, FakeEngine())
+    panel = window.knowledge_panel
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert panel.search_box.hasFocus()
+    qtbot.keyClicks(panel.search_box, "delivery time")
+    qtbot.keyClick(panel.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Delivery" in panel.view.toPlainText(), timeout=5000)
+    assert knowledge.queries[-1] == "delivery time"
+    panel.hits = knowledge.hits
+    panel._on_anchor(QUrl("copy:0"))
+    assert QGuiApplication.clipboard().text() == "https://help.example/returns"
+    panel._on_anchor(QUrl("pin:0"))
+    panel.show_hits(knowledge.hits[1:])
+    assert [h.passage.doc_id for h in panel.hits] == ["returns", "delivery"]
+    panel._on_anchor(QUrl("open:0"))
+    view = window.findChild(object, "articleView")
+    assert view is not None and "Refunds arrive within 7 days" in view.browser.toPlainText()
+    view.close()
+
+
+def test_suggestions_work_before_the_knowledge_base_is_ready(qtbot, make_window):
+    window = make_window(FakeEngine([["Hello!"]]), knowledge=FakeKnowledge())
+    window.add_message_as_customer("Hi")
+    qtbot.waitUntil(lambda: window.suggestion.current_text == "Hello!", timeout=5000)
+    assert not window.suggestion.sources.isVisible()

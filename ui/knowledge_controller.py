@@ -1,0 +1,198 @@
+"""Runs the knowledge base for the window: opening, live refresh, search, import."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+from copilot.conversation import Contact
+from copilot.errors import CopilotError
+from copilot.kb.retrieval import Hit
+from copilot.prompt import Source
+from ui.knowledge_panel import ArticleView, KnowledgePanel, hit_heading
+from ui.worker import Worker, WorkerPool
+
+log = logging.getLogger(__name__)
+GROUNDING_PASSAGES = 2
+GROUNDING_WORDS = 60
+KnowledgeFactory = Callable[[], Any]
+
+
+def to_source(hit: Hit) -> Source:
+    """A short passage for the prompt: the highlighted sentence first, then its context."""
+    text = hit.highlighted_text.strip() + " " + hit.passage.text.replace(hit.highlighted_text, " ")
+    words = text.split()
+    return Source(hit_heading(hit), " ".join(words[:GROUNDING_WORDS]), hit.passage.doc_id)
+
+
+class KnowledgeController(QObject):
+    ready = Signal()
+    failed = Signal(object)
+
+    def __init__(self, panel: KnowledgePanel, factory: KnowledgeFactory, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.factory = factory
+        self.window = parent
+        self.kb: Any = None
+        self.workers = WorkerPool(max_threads=1)
+        self._latest = 0
+        self.last_hits: list[Hit] = []
+        self._dialogs: list[QWidget] = []
+        panel.search_requested.connect(self.search)
+        panel.open_requested.connect(self.open_article)
+
+    # -- opening ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self.panel.set_status("opening…")
+
+        def job(cancel: threading.Event) -> Any:
+            kb = self.factory()
+            kb.ensure_demo()
+            kb.search("warm up")
+            return kb
+
+        worker = Worker(job, "kb-open")
+        worker.signals.finished.connect(self._on_opened)
+        worker.signals.failed.connect(self._on_open_failed)
+        self.workers.start(worker)
+
+    def _on_opened(self, _id: int, kb: Any) -> None:
+        self.kb = kb
+        self.panel.set_status("ready")
+        self.ready.emit()
+
+    def _on_open_failed(self, _id: int, exc: BaseException) -> None:
+        self.panel.set_status("unavailable")
+        self.failed.emit(exc)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.kb is not None
+
+    # -- searching ---------------------------------------------------------------------
+    def refresh_for(
+        self, contact: Contact, then: Callable[[list[Hit]], None] | None = None
+    ) -> None:
+        """Articles for the conversation so far; ``then`` gets the hits (or [] on failure)."""
+        if self.kb is None:
+            if then is not None:
+                then([])
+            return
+        kb = self.kb
+        self._run(lambda cancel: kb.for_contact(contact), "conversation", then)
+
+    def search(self, text: str) -> None:
+        if self.kb is None:
+            self.panel.set_status("still opening…")
+            return
+        kb = self.kb
+        self._run(lambda cancel: kb.search(text), "search", None)
+
+    def _run(self, job: Callable[[threading.Event], Any], origin: str, then: Any) -> None:
+        worker = Worker(job, f"kb-{origin}")
+        self._latest = worker.id
+
+        def done(worker_id: int, hits: list[Hit]) -> None:
+            if worker_id != self._latest:
+                return
+            self.panel.show_hits(hits, origin)
+            if origin == "conversation":
+                self.last_hits = hits
+            if then is not None:
+                then(hits)
+
+        def failed(worker_id: int, exc: BaseException) -> None:
+            if worker_id != self._latest:
+                return
+            log.warning("knowledge search failed: %s", type(exc).__name__)
+            self.panel.set_status("search failed")
+            if isinstance(exc, CopilotError):
+                self.panel.set_status(exc.user_message[:80])
+            if then is not None:
+                then([])
+
+        worker.signals.finished.connect(done)
+        worker.signals.failed.connect(failed)
+        self.workers.start(worker)
+
+    def sources(self, hits: list[Hit]) -> tuple[Source, ...]:
+        return tuple(to_source(h) for h in hits[:GROUNDING_PASSAGES])
+
+    # -- article view ------------------------------------------------------------------
+    def open_article(self, hit: Hit) -> None:
+        passages = self.kb.article(hit.passage.doc_id) if self.kb is not None else [hit.passage]
+        view = ArticleView(hit, passages or [hit.passage], self.window)
+        self._dialogs = [d for d in self._dialogs if d.isVisible()] + [view]
+        view.show()
+
+    # -- import --------------------------------------------------------------------------
+    def choose_and_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Import a folder of articles")
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> Worker | None:
+        """Import with a progress dialog that shows counts and an ETA and can cancel."""
+        if self.kb is None:
+            self.panel.set_status("still opening…")
+            return None
+        kb = self.kb
+        dialog = QProgressDialog("Importing…", "Cancel", 0, 100, self.window)
+        dialog.setObjectName("importProgress")
+        dialog.setWindowTitle("Import into the knowledge base")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        worker = Worker(
+            lambda cancel: kb.import_paths(paths, cancel=cancel, progress=emit), "kb-import"
+        )
+
+        def emit(progress: Any) -> None:
+            worker.signals.item.emit(worker.id, progress)
+
+        def on_progress(_id: int, p: Any) -> None:
+            dialog.setMaximum(max(p.files_total, 1))
+            dialog.setValue(p.files_done)
+            eta = f", about {int(p.eta_s)} s left" if p.eta_s is not None else ""
+            dialog.setLabelText(
+                f"{p.files_done} of {p.files_total} files, {p.chunks} passages, "
+                f"{p.failed} failed{eta}"
+            )
+
+        dialog.canceled.connect(worker.cancel)
+        worker.signals.item.connect(on_progress)
+        worker.signals.finished.connect(lambda _id, report: self._on_imported(dialog, report))
+        worker.signals.failed.connect(lambda _id, exc: self._on_import_failed(dialog, exc))
+        self.workers.start(worker)
+        self._import_dialog = dialog
+        return worker
+
+    def _on_imported(self, dialog: QProgressDialog, report: Any) -> None:
+        dialog.close()
+        failures = "\n".join(
+            f"• {Path(o.source).name}: {o.problem} ({o.message})" for o in report.failures[:20]
+        )
+        text = (
+            f"{report.count_imported} imported, {report.count_unchanged} unchanged, "
+            f"{report.count_removed} removed, {len(report.failures)} failed; "
+            f"{report.chunks} passages."
+        )
+        box = QMessageBox(self.window)
+        box.setObjectName("importReport")
+        box.setWindowTitle("Import finished")
+        box.setText(text)
+        if failures:
+            box.setInformativeText("These files were not imported:\n" + failures)
+        box.open()
+        self._dialogs.append(box)
+        self.panel.set_status(f"{report.chunks} new passages")
+
+    def _on_import_failed(self, dialog: QProgressDialog, exc: BaseException) -> None:
+        dialog.close()
+        self.failed.emit(exc)
