@@ -103,9 +103,9 @@ def _fill(
             0, 0.02 + noise * 0.01, (n, vectors.shape[1])
         )
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        kb.store.add(chunks, matrix.astype(np.float32), "bench")
+        kb.store.add(chunks, matrix.astype(np.float32))
         have += n
-    kb.store.mark_imported("bench", f"bench-{target}", target, kind="bench")
+    kb.store.mark_imported([("bench", f"bench-{target}", target)], kind="bench")
 
 
 def measure_queries(kb: KnowledgeBase, rounds: int = 5) -> dict[str, float]:

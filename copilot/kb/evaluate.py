@@ -109,8 +109,8 @@ def run_retrieval_eval(
     with tempfile.TemporaryDirectory() as tmp:
         store = KnowledgeStore(Settings(data_dir=Path(tmp), kb_collection="evaluation"))
         started = time.perf_counter()
-        store.add(chunks, embed([c.indexed_text for c in chunks]), "eval")
-        store.mark_imported(str(kb_file), "eval", len(chunks), kind="eval")
+        store.add(chunks, embed([c.embedding_text for c in chunks]))
+        store.mark_imported([(str(kb_file), "eval", len(chunks))], kind="eval")
         retriever = Retriever(store)
         retriever.refresh()
         index_s = time.perf_counter() - started

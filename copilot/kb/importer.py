@@ -101,16 +101,24 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _import_file(
-    store: KnowledgeStore, path: Path, known: dict[str, str], report: ImportReport
-) -> FileOutcome:
+BATCH_CHUNKS = 512
+
+
+@dataclass
+class _Prepared:
+    source: str
+    digest: str
+    chunks: list[Chunk]
+
+
+def _prepare(path: Path, known: dict[str, str]) -> _Prepared | FileOutcome:
+    """Read and chunk one file, or say why not (or that it is unchanged)."""
     source = str(path)
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ReadError(
-                Problem.TOO_LARGE, source, f"{size / 1e6:.1f} MB, limit {MAX_BYTES / 1e6:.0f} MB"
-            )
+            why = f"{size / 1e6:.1f} MB, limit {MAX_BYTES / 1e6:.0f} MB"
+            raise ReadError(Problem.TOO_LARGE, source, why)
         digest = content_hash(path)
         if known.get(source) == digest:
             return FileOutcome(source, Status.UNCHANGED)
@@ -123,13 +131,45 @@ def _import_file(
         )
     if not chunks:
         return FileOutcome(source, Status.FAILED, problem=Problem.EMPTY.value, message="no text")
-    started = time.perf_counter()
-    vectors = embed([c.indexed_text for c in chunks])
-    report.embed_s += time.perf_counter() - started
-    store.remove_source(source)
-    store.add(chunks, vectors, digest)
-    store.mark_imported(source, digest, len(chunks), kind="file")
-    return FileOutcome(source, Status.IMPORTED, chunks=len(chunks))
+    return _Prepared(source, digest, chunks)
+
+
+class _Writer:
+    """Writes prepared files in batches: few large store calls instead of many small ones.
+
+    Order per batch: mark the files pending, delete what an earlier version (or a
+    killed run) left, store the new passages, then mark the files imported. A crash
+    anywhere leaves them pending or old, never half-new and marked done.
+    """
+
+    def __init__(
+        self, store: KnowledgeStore, manifest: dict[str, dict[str, object]], report: ImportReport
+    ) -> None:
+        self.store, self.manifest, self.report = store, manifest, report
+        self.batch: list[_Prepared] = []
+
+    def add(self, prepared: _Prepared) -> None:
+        self.batch.append(prepared)
+        if sum(len(p.chunks) for p in self.batch) >= BATCH_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        self.store.mark_pending([p.source for p in batch])
+        self.store.remove_passages([p.source for p in batch if p.source in self.manifest])
+        chunks = [c for p in batch for c in p.chunks]
+        started = time.perf_counter()
+        vectors = embed([c.embedding_text for c in chunks])
+        self.report.embed_s += time.perf_counter() - started
+        self.store.add(chunks, vectors)
+        self.store.mark_imported([(p.source, p.digest, len(p.chunks)) for p in batch])
+        for p in batch:
+            self.manifest[p.source] = {"hash": p.digest, "kind": "file"}
+            self.report.outcomes.append(
+                FileOutcome(p.source, Status.IMPORTED, chunks=len(p.chunks))
+            )
 
 
 def _removed_sources(roots: list[Path], manifest: dict[str, dict[str, object]]) -> list[str]:
@@ -154,35 +194,40 @@ def import_paths(
     roots = [p.expanduser().resolve() for p in paths]
     files = iter_files(roots)
     manifest = store.manifest()
-    known = {s: str(m.get("hash")) for s, m in manifest.items()}
+    known = {s: str(m.get("hash")) for s, m in manifest.items() if m.get("status") != "pending"}
     report = ImportReport()
+    writer = _Writer(store, manifest, report)
     started = time.perf_counter()
     sizes = [_size(f) for f in files]
-    total_bytes, done_bytes = max(1, sum(sizes)), 0
+    total_bytes, done_bytes, prepared_chunks = max(1, sum(sizes)), 0, 0
     for index, (path, size) in enumerate(zip(files, sizes, strict=True)):
         if cancel is not None and cancel.is_set():
             report.elapsed_s = time.perf_counter() - started
             raise Cancelled
-        outcome = _import_file(store, path, known, report)
-        report.outcomes.append(outcome)
-        if outcome.status is Status.FAILED:
-            log.warning("import failed: %s: %s", outcome.problem, outcome.message)
+        outcome = _prepare(path, known)
+        if isinstance(outcome, _Prepared):
+            prepared_chunks += len(outcome.chunks)
+            writer.add(outcome)
+        else:
+            report.outcomes.append(outcome)
+            if outcome.status is Status.FAILED:
+                log.warning("import failed: %s: %s", outcome.problem, outcome.message)
         done_bytes += size
         if progress is not None:
             elapsed = time.perf_counter() - started
             rate = done_bytes / elapsed if elapsed > 0 else 0.0
-            eta = (total_bytes - done_bytes) / rate if rate > 0 else None
             progress(
                 ImportProgress(
                     files_done=index + 1,
                     files_total=len(files),
-                    chunks=report.chunks,
+                    chunks=prepared_chunks,
                     failed=report.count(Status.FAILED),
                     current=str(path),
                     elapsed_s=elapsed,
-                    eta_s=eta,
+                    eta_s=(total_bytes - done_bytes) / rate if rate > 0 else None,
                 )
             )
+    writer.flush()
     for source in _removed_sources(roots, manifest):
         store.remove_source(source)
         report.outcomes.append(FileOutcome(source, Status.REMOVED))

@@ -206,7 +206,12 @@ def _indexed(passage: StoredPassage) -> str:
 
 
 def best_sentence(text: str, parts: list[QueryPart], query: np.ndarray) -> tuple[int, int]:
-    """Character span of the sentence that answers best: shared words, then meaning."""
+    """Character span of the sentence that answers best.
+
+    Shared words decide (cheap); meaning decides between sentences that share
+    equally many, and when none share any (a German question on an English article).
+    Only those candidate sentences are embedded.
+    """
     spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
     if len(spans) <= 1:
         return (0, len(text))
@@ -218,9 +223,12 @@ def best_sentence(text: str, parts: list[QueryPart], query: np.ndarray) -> tuple
     overlap = np.array(
         [sum(terms.get(t, 0.0) for t in set(tokenize(s))) for s in sentences], dtype=np.float32
     )
-    meaning = embed(sentences) @ query
-    score = meaning + 0.15 * overlap / max(float(overlap.max()), 1.0)
-    start, end = spans[int(np.argmax(score))]
+    tied = [i for i, value in enumerate(overlap) if value == overlap.max()]
+    if len(tied) == 1:
+        best = tied[0]
+    else:
+        best = tied[int(np.argmax(embed([sentences[i] for i in tied]) @ query))]
+    start, end = spans[best]
     while start < end and text[start].isspace():
         start += 1
     return (start, end)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from copilot.settings import Settings
 log = logging.getLogger(__name__)
 WRITE_BATCH = 512
 READ_PAGE = 5000
+FINGERPRINT_TTL_S = 30.0
 _MANIFEST_VECTOR = [1.0, 0.0]
 
 
@@ -77,6 +79,8 @@ def _client(settings: Settings) -> Any:
 class KnowledgeStore:
     def __init__(self, settings: Settings, client: Any | None = None) -> None:
         self.settings = settings
+        self._fingerprint: str | None = None
+        self._fingerprint_at = 0.0
         self.client = client if client is not None else _client(settings)
         name = settings.kb_collection
         try:
@@ -110,33 +114,60 @@ class KnowledgeStore:
         return result
 
     def fingerprint(self) -> str:
-        """Changes whenever any source is added, changed or removed."""
-        items = sorted((s, str(m.get("hash"))) for s, m in self.manifest().items())
-        return hashlib.sha1(repr(items).encode()).hexdigest()
+        """Changes whenever any source is added, changed or removed.
 
-    def mark_imported(self, source: str, content_hash: str, chunks: int, kind: str) -> None:
-        self.sources.upsert(
-            ids=[source],
-            embeddings=[_MANIFEST_VECTOR],
-            documents=[source],
-            metadatas=[{"hash": content_hash, "chunks": chunks, "kind": kind}],
+        Cached: re-read after this process writes, and at most every
+        ``FINGERPRINT_TTL_S`` seconds otherwise (another workstation may have imported
+        into a shared server).
+        """
+        now = time.monotonic()
+        if self._fingerprint is None or now - self._fingerprint_at > FINGERPRINT_TTL_S:
+            items = sorted((s, str(m.get("hash"))) for s, m in self.manifest().items())
+            self._fingerprint = hashlib.sha1(repr(items).encode()).hexdigest()
+            self._fingerprint_at = now
+        return self._fingerprint
+
+    def mark_pending(self, sources: list[str]) -> None:
+        """Before a source's passages change: a crash now means "import it again"."""
+        pending = {"hash": "", "chunks": 0, "kind": "file", "status": "pending"}
+        self._mark([(s, pending) for s in sources])
+
+    def mark_imported(self, entries: list[tuple[str, str, int]], kind: str = "file") -> None:
+        """After all passages of these sources are stored: (source, content hash, passages)."""
+        self._mark(
+            [(s, {"hash": h, "chunks": n, "kind": kind, "status": "done"}) for s, h, n in entries]
         )
 
+    def _mark(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        if entries:
+            self.sources.upsert(
+                ids=[s for s, _ in entries],
+                embeddings=[_MANIFEST_VECTOR] * len(entries),
+                documents=[s for s, _ in entries],
+                metadatas=[m for _, m in entries],
+            )
+        self._fingerprint = None
+
     # -- passages -------------------------------------------------------------------
-    def add(self, chunks: list[Chunk], embeddings: np.ndarray, content_hash: str) -> None:
+    def add(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
         for start in range(0, len(chunks), WRITE_BATCH):
             part = chunks[start : start + WRITE_BATCH]
             self.passages.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=embeddings[start : start + WRITE_BATCH],
                 documents=[c.text for c in part],
-                metadatas=[_metadata(c, content_hash) for c in part],
+                metadatas=[_metadata(c) for c in part],
             )
 
     def remove_source(self, source: str) -> None:
         """Passages first, then the manifest entry: a crash in between just redoes it."""
-        self.passages.delete(where={"source": source})
+        self.remove_passages([source])
         self.sources.delete(ids=[source])
+        self._fingerprint = None
+
+    def remove_passages(self, sources: list[str]) -> None:
+        if sources:
+            self.passages.delete(where={"source": {"$in": sources}})
 
     def count(self) -> int:
         return int(self.passages.count())
@@ -192,7 +223,7 @@ class KnowledgeStore:
             offset += len(ids)
 
 
-def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
+def _metadata(chunk: Chunk) -> dict[str, Any]:
     return {
         "doc_id": chunk.doc_id,
         "title": chunk.title,
@@ -201,5 +232,4 @@ def _metadata(chunk: Chunk, content_hash: str) -> dict[str, Any]:
         "url": chunk.url,
         "locale": chunk.locale,
         "position": chunk.position,
-        "source_hash": content_hash,
     }
