@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+import numpy as np
 
 from copilot.errors import Cancelled
 from copilot.kb.chunking import Chunk, chunk_document
@@ -102,6 +106,8 @@ def content_hash(path: Path) -> str:
 
 
 BATCH_CHUNKS = 512
+#: Imports this large embed in a helper process; smaller ones are over before it starts.
+PARALLEL_BYTES = 1_000_000
 
 
 @dataclass
@@ -135,18 +141,30 @@ def _prepare(path: Path, known: dict[str, str]) -> _Prepared | FileOutcome:
 
 
 class _Writer:
-    """Writes prepared files in batches: few large store calls instead of many small ones.
+    """Embeds prepared files in batches and stores them, the two overlapping.
 
-    Order per batch: mark the files pending, delete what an earlier version (or a
-    killed run) left, store the new passages, then mark the files imported. A crash
-    anywhere leaves them pending or old, never half-new and marked done.
+    For a large import the embedding runs in a helper process (the model uses one
+    core; chromadb's inserts and the file readers use the other), one batch ahead
+    of the store. Batches are stored strictly in order: forget the files' manifest
+    entries, delete whatever passages an earlier version (or a killed run) left, store
+    the new passages, then record the files as imported. A crash anywhere leaves a
+    file without an entry (so it is imported again), never half-new and recorded.
     """
 
     def __init__(
-        self, store: KnowledgeStore, manifest: dict[str, dict[str, object]], report: ImportReport
+        self,
+        store: KnowledgeStore,
+        manifest: dict[str, dict[str, object]],
+        report: ImportReport,
+        parallel: bool,
     ) -> None:
         self.store, self.manifest, self.report = store, manifest, report
         self.batch: list[_Prepared] = []
+        self.inflight: tuple[list[_Prepared], Future[np.ndarray]] | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        if parallel:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool.submit(embed, ["load the model while the first files are read"])
 
     def add(self, prepared: _Prepared) -> None:
         self.batch.append(prepared)
@@ -157,16 +175,37 @@ class _Writer:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        self.store.mark_pending([p.source for p in batch])
-        self.store.remove_passages([p.source for p in batch if p.source in self.manifest])
-        chunks = [c for p in batch for c in p.chunks]
-        started = time.perf_counter()
-        vectors = embed([c.embedding_text for c in chunks])
-        self.report.embed_s += time.perf_counter() - started
-        self.store.add(chunks, vectors)
+        texts = [c.embedding_text for p in batch for c in p.chunks]
+        future: Future[np.ndarray]
+        if self.pool is not None:
+            future = self.pool.submit(embed, texts)
+        else:
+            future = Future()
+            started = time.perf_counter()
+            future.set_result(embed(texts))
+            self.report.embed_s += time.perf_counter() - started
+        self._store_inflight()
+        self.inflight = (batch, future)
+
+    def close(self, store_pending: bool = True) -> None:
+        try:
+            if store_pending:
+                self._store_inflight()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+
+    def _store_inflight(self) -> None:
+        if self.inflight is None:
+            return
+        batch, future = self.inflight
+        self.inflight = None
+        vectors = future.result()
+        self.store.forget_sources([p.source for p in batch if p.source in self.manifest])
+        self.store.remove_passages([p.source for p in batch])
+        self.store.add([c for p in batch for c in p.chunks], vectors)
         self.store.mark_imported([(p.source, p.digest, len(p.chunks)) for p in batch])
         for p in batch:
-            self.manifest[p.source] = {"hash": p.digest, "kind": "file"}
             self.report.outcomes.append(
                 FileOutcome(p.source, Status.IMPORTED, chunks=len(p.chunks))
             )
@@ -194,15 +233,38 @@ def import_paths(
     roots = [p.expanduser().resolve() for p in paths]
     files = iter_files(roots)
     manifest = store.manifest()
-    known = {s: str(m.get("hash")) for s, m in manifest.items() if m.get("status") != "pending"}
+    known = {s: str(m.get("hash")) for s, m in manifest.items()}
     report = ImportReport()
-    writer = _Writer(store, manifest, report)
-    started = time.perf_counter()
     sizes = [_size(f) for f in files]
+    writer = _Writer(store, manifest, report, parallel=sum(sizes) >= PARALLEL_BYTES)
+    started = time.perf_counter()
+    try:
+        _prepare_all(files, sizes, known, writer, report, cancel, progress, started)
+        writer.flush()
+        writer.close()
+    except BaseException:
+        writer.close(store_pending=False)
+        raise
+    for source in _removed_sources(roots, manifest):
+        store.remove_source(source)
+        report.outcomes.append(FileOutcome(source, Status.REMOVED))
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _prepare_all(
+    files: list[Path],
+    sizes: list[int],
+    known: dict[str, str],
+    writer: _Writer,
+    report: ImportReport,
+    cancel: threading.Event | None,
+    progress: ProgressFn | None,
+    started: float,
+) -> None:
     total_bytes, done_bytes, prepared_chunks = max(1, sum(sizes)), 0, 0
     for index, (path, size) in enumerate(zip(files, sizes, strict=True)):
         if cancel is not None and cancel.is_set():
-            report.elapsed_s = time.perf_counter() - started
             raise Cancelled
         outcome = _prepare(path, known)
         if isinstance(outcome, _Prepared):
@@ -227,12 +289,6 @@ def import_paths(
                     eta_s=(total_bytes - done_bytes) / rate if rate > 0 else None,
                 )
             )
-    writer.flush()
-    for source in _removed_sources(roots, manifest):
-        store.remove_source(source)
-        report.outcomes.append(FileOutcome(source, Status.REMOVED))
-    report.elapsed_s = time.perf_counter() - started
-    return report
 
 
 def remove_paths(store: KnowledgeStore, paths: list[str]) -> list[str]:

@@ -41,17 +41,20 @@ def tokenize(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    def __init__(self, ids: list[str], retriever: Any) -> None:
+    """BM25 scores plus, per passage, its article id (to group hits without a lookup)."""
+
+    def __init__(self, ids: list[str], doc_ids: list[str], retriever: Any) -> None:
         self.ids = ids
+        self.doc_ids = doc_ids
         self._retriever = retriever
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
+    def build(cls, ids: list[str], texts: list[str], doc_ids: list[str]) -> LexicalIndex:
         retriever = bm25s.BM25()
         if texts:
             corpus = [tokenize(t) or ["\x00empty"] for t in texts]
             retriever.index(corpus, show_progress=False)
-        return cls(list(ids), retriever)
+        return cls(list(ids), list(doc_ids), retriever)
 
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every passage for ``text`` (zeros when nothing matches)."""
@@ -69,7 +72,8 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if self.ids:
             self._retriever.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps({"fingerprint": fingerprint, "ids": self.ids}))
+        meta = {"fingerprint": fingerprint, "ids": self.ids, "doc_ids": self.doc_ids}
+        (tmp / "ids.json").write_text(json.dumps(meta))
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -82,7 +86,7 @@ class LexicalIndex:
                 return None
             ids = list(meta["ids"])
             retriever = bm25s.BM25.load(str(folder), show_progress=False) if ids else bm25s.BM25()
-            return cls(ids, retriever)
+            return cls(ids, list(meta["doc_ids"]), retriever)
         except (OSError, ValueError, KeyError) as exc:
             log.info("lexical index cache not usable (%s); rebuilding", type(exc).__name__)
             return None

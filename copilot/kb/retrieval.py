@@ -80,6 +80,7 @@ class Retriever:
         self.store = store
         self._lexical: LexicalIndex | None = None
         self._fingerprint = ""
+        self._doc_of: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def refresh(self) -> LexicalIndex:
@@ -93,13 +94,16 @@ class Retriever:
             if index is None:
                 passages = list(self.store.all_passages())
                 index = LexicalIndex.build(
-                    [p.chunk_id for p in passages], [_indexed(p) for p in passages]
+                    [p.chunk_id for p in passages],
+                    [_indexed(p) for p in passages],
+                    [p.doc_id for p in passages],
                 )
                 try:
                     index.save(folder, fingerprint)
                 except OSError as exc:
                     log.warning("lexical index not cached (%s)", exc.strerror)
             self._lexical, self._fingerprint = index, fingerprint
+            self._doc_of = dict(zip(index.ids, index.doc_ids, strict=True))
             return index
 
     def search_text(self, text: str, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
@@ -129,15 +133,21 @@ class Retriever:
         weights = np.array([p.weight for p in parts], dtype=np.float32)
         query = (weights[:, None] * vectors).sum(axis=0)
         query /= max(float(np.linalg.norm(query)), 1e-9)
-        dense = dict(self.store.dense(query, CANDIDATES)) if mode != "lexical" else {}
+        index = self.refresh()
         lexical = self._lexical_scores(parts) if mode != "dense" else {}
+        lexical_ids = lexical.keys()
+        dense: dict[str, float] = {}
+        if mode != "lexical":
+            dense = dict(self.store.dense(query, CANDIDATES, len(index.ids) or None))
+        # Article of each candidate, from memory; a passage newer than the index counts
+        # as its own article until the index is rebuilt.
+        doc_of = {cid: self._doc_of.get(cid, cid) for cid in dense.keys() | lexical_ids}
         fused = self._fuse(dense, lexical, mode)
-        candidates = {p.chunk_id: p for p in self.store.get(list(fused))}
         if mode == "hybrid":
-            fused = _with_document_score(fused, candidates)
+            fused = _with_document_score(fused, doc_of)
         ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)
-        best = _first_per_article(ranked, candidates, k) if per_article else ranked[:k]
-        passages = candidates
+        best = _first_per_article(ranked, doc_of, k) if per_article else ranked[:k]
+        passages = {p.chunk_id: p for p in self.store.get(best)}
         return [
             Hit(
                 passage=passages[cid],
@@ -176,11 +186,11 @@ class Retriever:
         }
 
 
-def _first_per_article(ranked: list[str], passages: dict[str, StoredPassage], k: int) -> list[str]:
+def _first_per_article(ranked: list[str], doc_of: dict[str, str], k: int) -> list[str]:
     seen: set[str] = set()
     chosen: list[str] = []
     for cid in ranked:
-        doc = passages[cid].doc_id if cid in passages else cid
+        doc = doc_of.get(cid, cid)
         if doc not in seen:
             seen.add(doc)
             chosen.append(cid)
@@ -189,11 +199,9 @@ def _first_per_article(ranked: list[str], passages: dict[str, StoredPassage], k:
     return chosen
 
 
-def _with_document_score(
-    fused: dict[str, float], passages: dict[str, StoredPassage]
-) -> dict[str, float]:
+def _with_document_score(fused: dict[str, float], doc_of: dict[str, str]) -> dict[str, float]:
     def doc(cid: str) -> str:
-        return passages[cid].doc_id if cid in passages else cid
+        return doc_of.get(cid, cid)
 
     best: dict[str, float] = {}
     for cid, score in fused.items():

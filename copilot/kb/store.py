@@ -2,8 +2,9 @@
 
 Two collections: the passages (with their embeddings and metadata) and a manifest
 of imported sources (content hash, passage count). A source's manifest entry is
-written only after all its passages are stored, so an import killed midway leaves
-the source "not imported": the next run deletes its partial passages and redoes it.
+removed before its passages change and written only after all of them are stored,
+so an import killed midway leaves the source "not imported": the next run deletes
+its partial passages and redoes it.
 The manifest lives beside the passages, so a team-wide server has one truth.
 """
 
@@ -127,16 +128,15 @@ class KnowledgeStore:
             self._fingerprint_at = now
         return self._fingerprint
 
-    def mark_pending(self, sources: list[str]) -> None:
+    def forget_sources(self, sources: list[str]) -> None:
         """Before a source's passages change: a crash now means "import it again"."""
-        pending = {"hash": "", "chunks": 0, "kind": "file", "status": "pending"}
-        self._mark([(s, pending) for s in sources])
+        if sources:
+            self.sources.delete(ids=sources)
+            self._fingerprint = None
 
     def mark_imported(self, entries: list[tuple[str, str, int]], kind: str = "file") -> None:
         """After all passages of these sources are stored: (source, content hash, passages)."""
-        self._mark(
-            [(s, {"hash": h, "chunks": n, "kind": kind, "status": "done"}) for s, h, n in entries]
-        )
+        self._mark([(s, {"hash": h, "chunks": n, "kind": kind}) for s, h, n in entries])
 
     def _mark(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
         if entries:
@@ -196,9 +196,11 @@ class KnowledgeStore:
         ]
         return sorted(passages, key=lambda p: int(p.meta.get("position", 0)))
 
-    def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest passages by cosine similarity."""
-        total = self.count()
+    def dense(
+        self, vector: np.ndarray, k: int, total: int | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest passages by cosine similarity (ids only: metadata would triple the cost)."""
+        total = self.count() if total is None else total
         if total == 0:
             return []
         found = self.passages.query(
