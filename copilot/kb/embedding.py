@@ -9,7 +9,9 @@ article land close together.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,17 @@ def _shared_model(threads: int) -> Any:
             _model = USE(threads=threads)
             _model.encode(["warm-up"])
         return _model
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Run in a helper process: leave as soon as the importing process is gone (kill -9)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def embed(texts: list[str], threads: int = 1) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ import numpy as np
 
 from copilot.errors import Cancelled
 from copilot.kb.chunking import Chunk, chunk_document
-from copilot.kb.embedding import embed
+from copilot.kb.embedding import embed, exit_with_parent
 from copilot.kb.model import Problem, ReadError
 from copilot.kb.readers import MAX_BYTES, iter_files, read_file
 from copilot.kb.store import KnowledgeStore
@@ -163,7 +164,12 @@ class _Writer:
         self.inflight: tuple[list[_Prepared], Future[np.ndarray]] | None = None
         self.pool: ProcessPoolExecutor | None = None
         if parallel:
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             self.pool.submit(embed, ["load the model while the first files are read"])
 
     def add(self, prepared: _Prepared) -> None:

@@ -150,6 +150,11 @@ def test_import_survives_kill_9_and_resumes(subprocess_env: dict[str, str], tmp_
     assert proc.poll() is None, "the import finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    time.sleep(1.5)
+    helpers = subprocess.run(
+        ["pgrep", "-f", "multiprocessing.spawn"], capture_output=True, text=True
+    )
+    assert helpers.stdout.strip() == "", "the embedding helper outlived the killed import"
     result = _cli(["kb", "import", str(folder), "--json"], env)
     assert result.returncode == 0, result.stderr
     resumed = json.loads(result.stdout)
