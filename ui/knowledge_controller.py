@@ -157,13 +157,15 @@ class KnowledgeController(QObject):
             worker.signals.item.emit(worker.id, progress)
 
         def on_progress(_id: int, p: Any) -> None:
-            dialog.setMaximum(max(p.files_total, 1))
-            dialog.setValue(p.files_done)
             eta = f", about {int(p.eta_s)} s left" if p.eta_s is not None else ""
             dialog.setLabelText(
                 f"{p.files_done} of {p.files_total} files, {p.chunks} passages, "
                 f"{p.failed} failed{eta}"
             )
+            # One step more than there are files: the last batch is stored after the last
+            # file is read, and the dialog must not vanish before that.
+            dialog.setMaximum(p.files_total + 1)
+            dialog.setValue(p.files_done)
 
         dialog.canceled.connect(worker.cancel)
         worker.signals.item.connect(on_progress)

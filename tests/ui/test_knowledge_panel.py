@@ -98,3 +98,39 @@ def test_suggestions_work_before_the_knowledge_base_is_ready(qtbot, make_window)
     window.add_message_as_customer("Hi")
     qtbot.waitUntil(lambda: window.suggestion.current_text == "Hello!", timeout=5000)
     assert not window.suggestion.sources.isVisible()
+
+
+def test_import_shows_progress_and_a_report(qtbot, make_window, tmp_path):
+    from types import SimpleNamespace
+
+    class ImportingKnowledge(FakeKnowledge):
+        def import_paths(self, paths, cancel=None, progress=None):
+            for done in (1, 2, 3):
+                progress(
+                    SimpleNamespace(
+                        files_done=done,
+                        files_total=3,
+                        chunks=done * 4,
+                        failed=done - 1,
+                        eta_s=3 - done,
+                    )
+                )
+            failure = SimpleNamespace(
+                source=str(tmp_path / "bad.pdf"),
+                problem="corrupt file",
+                message="EOF marker not found",
+            )
+            return SimpleNamespace(
+                count_imported=2, count_unchanged=0, count_removed=0, failures=[failure], chunks=12
+            )
+
+    window = make_window(FakeEngine(), knowledge=ImportingKnowledge())
+    with qtbot.waitSignal(window.knowledge.ready, timeout=5000):
+        window.knowledge.start()
+    window.knowledge.import_paths([tmp_path])
+    qtbot.waitUntil(lambda: window.findChild(object, "importReport") is not None, timeout=5000)
+    report = window.findChild(object, "importReport")
+    assert "2 imported" in report.text() and "1 failed" in report.text()
+    assert "bad.pdf: corrupt file (EOF marker not found)" in report.informativeText()
+    assert window.knowledge._import_dialog.labelText().startswith("3 of 3 files, 12 passages")
+    report.close()
