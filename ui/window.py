@@ -261,8 +261,10 @@ class MainWindow(QMainWindow):
         self.window_state.setValue("always_on_top", self.pin_action.isChecked())
         self.window_state.sync()
         self._cancel_suggestion()
-        self.workers.cancel_all()
-        self.workers.wait(5000)
+        for pool in (self.workers, self.knowledge.workers):
+            pool.cancel_all()
+        for pool in (self.workers, self.knowledge.workers):
+            pool.wait(10_000)
         super().closeEvent(event)
 
     def _on_pin_toggled(self, on: bool) -> None:
