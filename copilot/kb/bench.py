@@ -170,7 +170,7 @@ def _table(f: dict[str, Any], sizes: list[int]) -> str:
     rows = [
         f"import: {imp['passages']} passages from {imp['files']} files in {imp['seconds']:.1f} s "
         f"= {imp['passages_per_s']:.0f} passages/s (target >= {TARGET_IMPORT:.0f}; "
-        f"embedding {imp['embedding_share'] * 100:.0f}% of the time) "
+        f"embedding or waiting for it {imp['embedding_share'] * 100:.0f}% of the time) "
         f"{'met' if f['met']['import'] else 'MISSED'}",
         "",
         f"{'passages':>9} {'p50 ms':>8} {'p95 ms':>8} {'peak RSS MB':>12}",

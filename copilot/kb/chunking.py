@@ -74,8 +74,9 @@ def _pieces(text: str) -> list[str]:
     return pieces
 
 
-def chunk_id(doc_id: str, position: int) -> str:
-    return hashlib.sha1(f"{doc_id}\x1f{position}".encode()).hexdigest()[:20]
+def chunk_id(source: str, doc_id: str, position: int) -> str:
+    """Stable across re-imports; the source is part of it, so two files can never collide."""
+    return hashlib.sha1(f"{source}\x1f{doc_id}\x1f{position}".encode()).hexdigest()[:20]
 
 
 def chunk_document(document: Document) -> list[Chunk]:
@@ -85,7 +86,7 @@ def chunk_document(document: Document) -> list[Chunk]:
             position = len(chunks)
             chunks.append(
                 Chunk(
-                    chunk_id=chunk_id(document.doc_id, position),
+                    chunk_id=chunk_id(document.source, document.doc_id, position),
                     doc_id=document.doc_id,
                     title=document.title,
                     path=section.path,

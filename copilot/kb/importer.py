@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -27,7 +27,7 @@ import numpy as np
 from copilot.errors import Cancelled
 from copilot.kb.chunking import Chunk, chunk_document
 from copilot.kb.embedding import embed, exit_with_parent
-from copilot.kb.model import Problem, ReadError
+from copilot.kb.model import Document, Problem, ReadError
 from copilot.kb.readers import MAX_BYTES, iter_files, read_file
 from copilot.kb.store import KnowledgeStore
 
@@ -66,6 +66,7 @@ class ImportReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     elapsed_s: float = 0.0
     embed_s: float = 0.0
+    """Time spent embedding, or waiting for the embedding helper process."""
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)
@@ -118,6 +119,19 @@ class _Prepared:
     chunks: list[Chunk]
 
 
+def _unique_ids(documents: list[Document]) -> list[Document]:
+    """An export that repeats an article id keeps both articles (the second gets a suffix)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for document in documents:
+        count = seen.get(document.doc_id, 0)
+        seen[document.doc_id] = count + 1
+        unique.append(
+            replace(document, doc_id=f"{document.doc_id}~{count + 1}") if count else document
+        )
+    return unique
+
+
 def _prepare(path: Path, known: dict[str, str]) -> _Prepared | FileOutcome:
     """Read and chunk one file, or say why not (or that it is unchanged)."""
     source = str(path)
@@ -129,7 +143,7 @@ def _prepare(path: Path, known: dict[str, str]) -> _Prepared | FileOutcome:
         digest = content_hash(path)
         if known.get(source) == digest:
             return FileOutcome(source, Status.UNCHANGED)
-        chunks: list[Chunk] = [c for d in read_file(path) for c in chunk_document(d)]
+        chunks: list[Chunk] = [c for d in _unique_ids(read_file(path)) for c in chunk_document(d)]
     except ReadError as exc:
         return FileOutcome(source, Status.FAILED, problem=exc.problem.value, message=exc.why)
     except OSError as exc:
@@ -206,7 +220,10 @@ class _Writer:
             return
         batch, future = self.inflight
         self.inflight = None
+        waited = time.perf_counter()
         vectors = future.result()
+        if self.pool is not None:
+            self.report.embed_s += time.perf_counter() - waited
         self.store.forget_sources([p.source for p in batch if p.source in self.manifest])
         self.store.remove_passages([p.source for p in batch])
         self.store.add([c for p in batch for c in p.chunks], vectors)
