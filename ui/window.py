@@ -24,7 +24,13 @@ from PySide6.QtWidgets import (
 from copilot.conversation import Channel, Contact, Role
 from copilot.demo import DEMO_COMPANY, load_demo, play
 from copilot.engine import EngineState
-from copilot.errors import CopilotError, ModelError, ProfileError, SettingsError
+from copilot.errors import (
+    CopilotError,
+    KnowledgeError,
+    ModelError,
+    ProfileError,
+    SettingsError,
+)
 from copilot.kb.retrieval import Hit
 from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
@@ -526,6 +532,8 @@ class MainWindow(QMainWindow):
             self._add_banner_line("Suggestions are off. " + exc.user_message)
         elif isinstance(exc, (ProfileError, SettingsError)):
             self._add_banner_line(exc.user_message)
+        elif isinstance(exc, KnowledgeError):
+            self._add_banner_line("Knowledge articles are off. " + exc.user_message)
         else:
             self.suggestion.show_notice(user_message(exc))
             self.statusBar().showMessage(user_message(exc), 10000)

@@ -134,3 +134,18 @@ def test_import_shows_progress_and_a_report(qtbot, make_window, tmp_path):
     assert "bad.pdf: corrupt file (EOF marker not found)" in report.informativeText()
     assert window.knowledge._import_dialog.labelText().startswith("3 of 3 files, 12 passages")
     report.close()
+
+
+def test_an_unreachable_knowledge_server_shows_a_banner(qtbot, make_window):
+    from copilot.errors import KnowledgeError
+
+    def broken():
+        raise KnowledgeError("The knowledge server http://kb:8000 cannot be reached.")
+
+    window = make_window(FakeEngine([["Still here"]]), knowledge=None)
+    window.knowledge.factory = broken
+    with qtbot.waitSignal(window.knowledge.failed, timeout=5000):
+        window.knowledge.start()
+    assert "Knowledge articles are off" in window.banner.text()
+    window.add_message_as_customer("Hello")
+    qtbot.waitUntil(lambda: window.suggestion.current_text == "Still here", timeout=5000)
