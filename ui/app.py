@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     window = create_window()
     window.show()
     window.start_model_load()
-    window.knowledge.start()
+    # The knowledge base (chromadb, the embedding model) opens once the language model
+    # is in: both loading at once would slow the first paint and the first suggestion.
+    window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
     if os.environ.get(READY_PROBE_ENV):
         QTimer.singleShot(0, lambda: _probe(window))
     return app.exec()

@@ -6,17 +6,21 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from copilot.conversation import Contact
 from copilot.errors import CopilotError
-from copilot.kb.retrieval import Hit
 from copilot.prompt import Source
 from ui.knowledge_panel import ArticleView, KnowledgePanel, hit_heading
 from ui.worker import Worker, WorkerPool
+
+# Type names only: the knowledge base loads chromadb, which must not slow the start.
+if TYPE_CHECKING:
+    from copilot.kb.retrieval import Hit
+
 
 log = logging.getLogger(__name__)
 GROUNDING_PASSAGES = 2
@@ -45,11 +49,17 @@ class KnowledgeController(QObject):
         self._latest = 0
         self.last_hits: list[Hit] = []
         self._dialogs: list[QWidget] = []
+        self._started = False
         panel.search_requested.connect(self.search)
         panel.open_requested.connect(self.open_article)
 
     # -- opening ---------------------------------------------------------------------------
+    def start_once(self) -> None:
+        if not self._started:
+            self.start()
+
     def start(self) -> None:
+        self._started = True
         self.panel.set_status("opening…")
 
         def job(cancel: threading.Event) -> Any:

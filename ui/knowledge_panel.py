@@ -7,6 +7,7 @@ article, copy its link or pin it (pinned hits stay on top across refreshes).
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QGuiApplication
@@ -20,8 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.kb.retrieval import Hit
-from copilot.kb.store import StoredPassage
+# Type names only: the knowledge base loads chromadb, which must not slow the start.
+if TYPE_CHECKING:
+    from copilot.kb.retrieval import Hit
+    from copilot.kb.store import StoredPassage
+
 
 _MARK = "background:#fff3a3"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -31,7 +32,6 @@ from copilot.errors import (
     ProfileError,
     SettingsError,
 )
-from copilot.kb.retrieval import Hit
 from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
@@ -42,6 +42,11 @@ from ui.knowledge_controller import KnowledgeController, KnowledgeFactory
 from ui.knowledge_panel import KnowledgePanel, hit_heading
 from ui.suggestion_panel import SuggestionPanel
 from ui.worker import Worker, WorkerPool
+
+# Type names only: the knowledge base loads chromadb, which must not slow the start.
+if TYPE_CHECKING:
+    from copilot.kb.retrieval import Hit
+
 
 log = logging.getLogger(__name__)
 
