@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     window.start_model_load()
     # The knowledge base (chromadb, the embedding model) opens once the language model
     # is in: both loading at once would slow the first paint and the first suggestion.
-    window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
     if os.environ.get(READY_PROBE_ENV):
         QTimer.singleShot(0, lambda: _probe(window))
+    else:
+        window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
     return app.exec()

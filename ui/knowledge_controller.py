@@ -64,7 +64,7 @@ class KnowledgeController(QObject):
 
         def job(cancel: threading.Event) -> Any:
             kb = self.factory()
-            kb.ensure_demo()
+            kb.ensure_demo(cancel=cancel)
             kb.search("warm up")
             return kb
 

@@ -37,11 +37,13 @@ class KnowledgeBase:
         with self._write_lock:
             return import_paths(self.store, paths, cancel=cancel, progress=progress)
 
-    def ensure_demo(self, progress: ProgressFn | None = None) -> ImportReport | None:
+    def ensure_demo(
+        self, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> ImportReport | None:
         """Import the bundled demo articles into an empty store (the embedded default)."""
         if not self.settings.kb_demo or self.store.count() > 0:
             return None
-        return self.import_paths([demo_kb_dir()], progress=progress)
+        return self.import_paths([demo_kb_dir()], progress=progress, cancel=cancel)
 
     def remove(self, paths: list[str]) -> list[str]:
         with self._write_lock:

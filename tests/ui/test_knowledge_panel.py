@@ -32,7 +32,7 @@ class FakeKnowledge:
             hit("delivery", "Delivery", "Standard delivery takes 2 to 4 days."),
         ]
 
-    def ensure_demo(self) -> None:
+    def ensure_demo(self, cancel=None) -> None:
         return None
 
     def search(self, text: str) -> list[Hit]:
