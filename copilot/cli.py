@@ -15,6 +15,8 @@ from copilot import __version__
 from copilot.conversation import load_contact
 from copilot.demo import DEMO_COMPANY, load_demo, play
 from copilot.errors import CopilotError
+from copilot.kb.grounding import heading
+from copilot.kb.grounding import sources as grounding_sources
 from copilot.runtime import Runtime
 from copilot.suggest import Chunk, Suggestion, stream_suggestion
 
@@ -121,11 +123,17 @@ def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     _load_engine(runtime)
     who, channel = script.customer_name, script.channel.value
     print(f"Demo contact with {who} over {channel}, profile {profile.name}\n")
+    knowledge = _demo_knowledge(runtime)
     for live, answer in play(script):
         print(f"Customer: {live.turns[-1].text}")
-        print("Suggestion: ", end="", flush=True)
         request = runtime.request(live.snapshot(), profile.name)
         request.company = DEMO_COMPANY
+        if knowledge is not None:
+            hits = knowledge.for_contact(live.snapshot(), k=3)
+            for number, hit in enumerate(hits, start=1):
+                print(f"  Article [{number}] {heading(hit)}: » {hit.highlighted_text.strip()}")
+            request.sources = grounding_sources(hits)
+        print("Suggestion: ", end="", flush=True)
         StreamPrinter().feed(stream_suggestion(runtime.engine, request))
         first = request.result.first_token_s or 0.0
         print(
@@ -136,6 +144,19 @@ def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
             print(f"Agent sent: {answer.text}")
         print()
     return 0
+
+
+def _demo_knowledge(runtime: Runtime) -> Any:
+    """The knowledge base for the demo, or None (with a warning) when it cannot open."""
+    from copilot.kb.service import KnowledgeBase
+
+    try:
+        knowledge = KnowledgeBase(runtime.settings)
+        knowledge.ensure_demo()
+        return knowledge
+    except CopilotError as exc:
+        print(f"warning: {exc.user_message} The demo runs without articles.", file=sys.stderr)
+        return None
 
 
 def cmd_profiles(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from copilot.conversation import Contact
 from copilot.errors import CopilotError
+from copilot.kb.grounding import sources as grounding_sources
 from copilot.prompt import Source
-from ui.knowledge_panel import ArticleView, KnowledgePanel, hit_heading
+from ui.knowledge_panel import ArticleView, KnowledgePanel
 from ui.worker import Worker, WorkerPool
 
 # Type names only: the knowledge base loads chromadb, which must not slow the start.
@@ -23,16 +24,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-GROUNDING_PASSAGES = 2
-GROUNDING_WORDS = 60
 KnowledgeFactory = Callable[[], Any]
-
-
-def to_source(hit: Hit) -> Source:
-    """A short passage for the prompt: the highlighted sentence first, then its context."""
-    text = hit.highlighted_text.strip() + " " + hit.passage.text.replace(hit.highlighted_text, " ")
-    words = text.split()
-    return Source(hit_heading(hit), " ".join(words[:GROUNDING_WORDS]), hit.passage.doc_id)
 
 
 class KnowledgeController(QObject):
@@ -133,7 +125,7 @@ class KnowledgeController(QObject):
         self.workers.start(worker)
 
     def sources(self, hits: list[Hit]) -> tuple[Source, ...]:
-        return tuple(to_source(h) for h in hits[:GROUNDING_PASSAGES])
+        return grounding_sources(hits)
 
     # -- article view ------------------------------------------------------------------
     def open_article(self, hit: Hit) -> None:

@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 _MARK = "background:#fff3a3"
 
 
-def hit_heading(hit: Hit) -> str:
-    return " › ".join((hit.passage.title, *hit.passage.path))
-
-
 def passage_html(hit: Hit) -> str:
     text = hit.passage.text
     start, end = hit.highlight

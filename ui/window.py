@@ -32,6 +32,7 @@ from copilot.errors import (
     ProfileError,
     SettingsError,
 )
+from copilot.kb.grounding import heading
 from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
@@ -39,7 +40,7 @@ from copilot.suggest import Chunk, prefill, stream_suggestion, strip_citations
 from ui.conversation_view import ConversationView
 from ui.errors import show_crash, user_message
 from ui.knowledge_controller import KnowledgeController, KnowledgeFactory
-from ui.knowledge_panel import KnowledgePanel, hit_heading
+from ui.knowledge_panel import KnowledgePanel
 from ui.suggestion_panel import SuggestionPanel
 from ui.worker import Worker, WorkerPool
 
@@ -475,7 +476,7 @@ class MainWindow(QMainWindow):
         self.suggestion.finish(result, stats.tokens_per_s)
         self.suggestion.show_sources(
             [
-                (n, hit_heading(self._grounding[n - 1]))
+                (n, heading(self._grounding[n - 1]))
                 for n in result.citations
                 if n <= len(self._grounding)
             ]
