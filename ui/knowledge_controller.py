@@ -38,7 +38,9 @@ class KnowledgeController(QObject):
         self.window = parent
         self.kb: Any = None
         self.workers = WorkerPool(max_threads=1)
-        self._latest = 0
+        # Imports get their own thread: a long import must not hold up live articles.
+        self.import_workers = WorkerPool(max_threads=1)
+        self._latest: dict[str, int] = {}
         self.last_hits: list[Hit] = []
         self._dialogs: list[QWidget] = []
         self._started = False
@@ -99,10 +101,12 @@ class KnowledgeController(QObject):
 
     def _run(self, job: Callable[[threading.Event], Any], origin: str, then: Any) -> None:
         worker = Worker(job, f"kb-{origin}")
-        self._latest = worker.id
+        # Only the newest request of each kind counts: a search typed meanwhile must not
+        # swallow the conversation refresh that a suggestion is waiting for.
+        self._latest[origin] = worker.id
 
         def done(worker_id: int, hits: list[Hit]) -> None:
-            if worker_id != self._latest:
+            if worker_id != self._latest.get(origin):
                 return
             self.panel.show_hits(hits, origin)
             if origin == "conversation":
@@ -111,7 +115,7 @@ class KnowledgeController(QObject):
                 then(hits)
 
         def failed(worker_id: int, exc: BaseException) -> None:
-            if worker_id != self._latest:
+            if worker_id != self._latest.get(origin):
                 return
             log.warning("knowledge search failed: %s", type(exc).__name__)
             self.panel.set_status("search failed")
@@ -173,7 +177,7 @@ class KnowledgeController(QObject):
         worker.signals.item.connect(on_progress)
         worker.signals.finished.connect(lambda _id, report: self._on_imported(dialog, report))
         worker.signals.failed.connect(lambda _id, exc: self._on_import_failed(dialog, exc))
-        self.workers.start(worker)
+        self.import_workers.start(worker)
         self._import_dialog = dialog
         return worker
 

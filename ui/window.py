@@ -273,9 +273,10 @@ class MainWindow(QMainWindow):
         self.window_state.setValue("always_on_top", self.pin_action.isChecked())
         self.window_state.sync()
         self._cancel_suggestion()
-        for pool in (self.workers, self.knowledge.workers):
+        pools = (self.workers, self.knowledge.workers, self.knowledge.import_workers)
+        for pool in pools:
             pool.cancel_all()
-        for pool in (self.workers, self.knowledge.workers):
+        for pool in pools:
             pool.wait(10_000)
         super().closeEvent(event)
 

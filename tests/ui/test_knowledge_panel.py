@@ -149,3 +149,22 @@ def test_an_unreachable_knowledge_server_shows_a_banner(qtbot, make_window):
     assert "Knowledge articles are off" in window.banner.text()
     window.add_message_as_customer("Hello")
     qtbot.waitUntil(lambda: window.suggestion.current_text == "Still here", timeout=5000)
+
+
+def test_a_search_typed_meanwhile_does_not_hold_up_the_suggestion(qtbot, make_window):
+    import threading
+
+    gate = threading.Event()
+
+    class SlowConversation(FakeKnowledge):
+        def for_contact(self, contact):
+            gate.wait(5)
+            return super().for_contact(contact)
+
+    window = make_window(FakeEngine([["Grounded reply"]]), knowledge=SlowConversation())
+    with qtbot.waitSignal(window.knowledge.ready, timeout=5000):
+        window.knowledge.start()
+    window.add_message_as_customer("Where is my refund?")
+    window.knowledge.search("voucher")
+    gate.set()
+    qtbot.waitUntil(lambda: window.suggestion.current_text == "Grounded reply", timeout=5000)
