@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -165,6 +165,7 @@ class ArticleView(QDialog):
             else:
                 parts.append(f"<p>{html.escape(passage.text).replace(chr(10), '<br>')}</p>")
         browser.setHtml("".join(parts))
-        browser.scrollToAnchor("hit")
+        # Scroll once the dialog is laid out; before that there is nothing to scroll.
+        QTimer.singleShot(0, lambda: browser.scrollToAnchor("hit"))
         layout.addWidget(browser)
         self.browser = browser
