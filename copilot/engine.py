@@ -217,7 +217,8 @@ class Engine:
                 raise Cancelled
             stats = GenerationStats(prompt_tokens=len(tokens), max_tokens=max_tokens)
             if reuse_cache:
-                stats.reused_tokens = self._common_prefix(tokens)
+                # llama.cpp always evaluates at least the last prompt token again
+                stats.reused_tokens = min(self._common_prefix(tokens), len(tokens) - 1)
             else:
                 self._llm.reset()
             self.last_stats, self.last_tokens = stats, list(tokens)
@@ -254,7 +255,7 @@ class Engine:
         cached = self._llm.n_tokens
         previous = self._llm.input_ids[:cached].tolist() if cached else []
         count = 0
-        for a, b in zip(previous, tokens[:-1], strict=False):
+        for a, b in zip(previous, tokens, strict=False):
             if a != b:
                 break
             count += 1
@@ -273,7 +274,7 @@ class Engine:
         with self._lock:
             if cancel is not None and cancel.is_set():
                 raise Cancelled
-            cached = self._common_prefix(tokens + [-1])
+            cached = self._common_prefix(tokens)
             if cached >= len(tokens):
                 return 0
             self._llm.create_completion(prompt=tokens, max_tokens=1, temperature=0.0)

@@ -76,10 +76,6 @@ class KnowledgeController(QObject):
         self.panel.set_status("unavailable")
         self.failed.emit(exc)
 
-    @property
-    def is_ready(self) -> bool:
-        return self.kb is not None
-
     # -- searching ---------------------------------------------------------------------
     def refresh_for(
         self, contact: Contact, then: Callable[[list[Hit]], None] | None = None

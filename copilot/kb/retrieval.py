@@ -134,7 +134,7 @@ class Retriever:
         query = (weights[:, None] * vectors).sum(axis=0)
         query /= max(float(np.linalg.norm(query)), 1e-9)
         index = self.refresh()
-        lexical = self._lexical_scores(parts) if mode != "dense" else {}
+        lexical = self._lexical_scores(index, parts) if mode != "dense" else {}
         lexical_ids = lexical.keys()
         dense: dict[str, float] = {}
         if mode != "lexical":
@@ -162,8 +162,8 @@ class Retriever:
             if cid in passages
         ]
 
-    def _lexical_scores(self, parts: list[QueryPart]) -> dict[str, float]:
-        index = self.refresh()
+    @staticmethod
+    def _lexical_scores(index: LexicalIndex, parts: list[QueryPart]) -> dict[str, float]:
         if not index.ids:
             return {}
         total = np.zeros(len(index.ids), dtype=np.float32)

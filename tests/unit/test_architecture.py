@@ -8,6 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def assert_runs(code: str) -> None:
+    """Run a snippet in a fresh interpreter, so sys.modules shows only what it imported."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
 def test_no_core_module_imports_qt_or_ui():
     offenders = []
     for path in (ROOT / "copilot").rglob("*.py"):
@@ -32,8 +38,7 @@ def test_headless_commands_never_load_qt():
         "main(['profiles'])\n"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'ui'))], 'Qt loaded'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
+    assert_runs(code)
 
 
 def test_import_linter_contract_holds():
@@ -51,5 +56,4 @@ def test_opening_the_window_does_not_import_heavy_libraries():
         "loaded = [m for m in heavy if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
+    assert_runs(code)
