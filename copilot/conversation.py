@@ -62,6 +62,11 @@ class Contact(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     channel: Channel = Channel.CHAT
     customer_name: str | None = Field(default=None, max_length=120)
+    customer_identifier: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Phone number, email or handle the contact came from (recognition).",
+    )
     started_at: datetime = Field(default_factory=_now)
     turns: list[Turn] = Field(default_factory=list)
 

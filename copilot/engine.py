@@ -203,6 +203,7 @@ class Engine:
         temperature: float,
         cancel: threading.Event | None = None,
         reuse_cache: bool = True,
+        grammar: Any = None,
     ) -> Generator[str, None, None]:
         """Yield text pieces as the model produces them; stop within one token of ``cancel``."""
         self._require_ready()
@@ -231,6 +232,7 @@ class Engine:
                 repeat_penalty=1.15,
                 stop=self._stop,
                 stream=True,
+                grammar=grammar,
             )
             try:
                 for chunk in pieces:

@@ -70,6 +70,15 @@ class Settings(BaseSettings):
         default=True, description="Import the bundled demo knowledge base when the store is empty."
     )
     company_name: str = Field(default="our company", max_length=80)
+    history_retention_days: int = Field(
+        default=0,
+        ge=0,
+        le=36500,
+        description="Delete contacts older than this many days; 0 keeps them until forgotten.",
+    )
+    history_demo: bool = Field(
+        default=True, description="Add the bundled demo customers when the history store is new."
+    )
 
     @field_validator("n_gpu_layers", mode="before")
     @classmethod

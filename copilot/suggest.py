@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from copilot.conversation import Contact
 from copilot.errors import ConversationError
@@ -43,6 +43,7 @@ class TextEngine(Protocol):
         temperature: float,
         cancel: threading.Event | None = None,
         reuse_cache: bool = True,
+        grammar: Any = None,
     ) -> Generator[str, None, None]: ...
 
     def prefill(self, tokens: list[int], cancel: threading.Event | None = None) -> int: ...

@@ -72,6 +72,7 @@ class FakeEngine:
         temperature: float,
         cancel: threading.Event | None = None,
         reuse_cache: bool = True,
+        grammar: object = None,
     ) -> Iterator[str]:
         reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
         stats = GenerationStats(prompt_tokens=len(tokens))
