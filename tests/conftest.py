@@ -14,6 +14,7 @@ sys.path.insert(0, str(NETGUARD_DIR))
 import netguard  # noqa: E402
 
 netguard.install()
+KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +25,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(key)
     monkeypatch.setenv("AGENT_COPILOT_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("AGENT_COPILOT_DATA_DIR", str(tmp_path / "data"))
+    # a real keyring backend, chosen explicitly, with its file in this test's folder
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", KEYRING_BACKEND)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     return tmp_path
 
 
@@ -44,6 +48,8 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
         AGENT_COPILOT_CONFIG_DIR=str(tmp_path / "config"),
         AGENT_COPILOT_DATA_DIR=str(tmp_path / "data"),
         AGENT_COPILOT_NETGUARD_LOG=str(tmp_path / "netguard.log"),
+        PYTHON_KEYRING_BACKEND=KEYRING_BACKEND,
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
         QT_QPA_PLATFORM="offscreen",
         PYTHONPATH=os.pathsep.join(filter(None, [str(NETGUARD_DIR), env.get("PYTHONPATH")])),
     )
