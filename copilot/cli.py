@@ -17,6 +17,7 @@ from copilot.demo import DEMO_COMPANY, load_demo, play
 from copilot.errors import CopilotError
 from copilot.kb.grounding import heading
 from copilot.kb.grounding import sources as grounding_sources
+from copilot.privacy import install_log_redaction
 from copilot.runtime import Runtime
 from copilot.suggest import Chunk, Suggestion, stream_suggestion
 
@@ -55,9 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--turns", type=int, default=20, help="turns of the scripted conversation")
 
     sub.add_parser("profiles", help="list the profiles and any broken profile files")
+    from copilot.history.cli import add_parsers as add_history_parsers
     from copilot.kb.cli import add_parsers
 
-    add_parsers(sub)
+    add_history_parsers(sub, add_parsers(sub))
     return parser
 
 
@@ -184,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    install_log_redaction()
     if args.command is None:
         return _open_window(argv)
     try:
@@ -203,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.kb.cli import run_kb
 
             return run_kb(args, runtime.settings)
+        if args.command == "history" or (
+            args.command == "eval" and args.eval_command == "summaries"
+        ):
+            from copilot.history.cli import run_history
+
+            return run_history(args, runtime)
         if args.command == "eval":
             from copilot.kb.cli import run_eval
 

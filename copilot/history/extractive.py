@@ -41,8 +41,13 @@ _GREETING = re.compile(
 )
 _PROMISE = re.compile(
     r"\b(will|we'll|i'll|going to|follow[- ]?up|call you back|callback|get back to|pending|"
-    r"waiting for|within \d+|once (we|the|it)|as soon as|werde|werden|melden uns|rückruf|"
-    r"sobald|warten auf)\b",
+    r"waiting for|within \d+|as soon as|werde|werden|melden uns|rückruf|"
+    r"warten auf)\b",
+    re.IGNORECASE,
+)
+_PLEASANTRY = re.compile(
+    r"\b(anything else|have a (lovely|nice|great|good)|glad|you're welcome|my pleasure|enjoy|"
+    r"take care|happy to help|schönen (tag|abend)|gern geschehen|noch etwas)\b",
     re.IGNORECASE,
 )
 _ESCALATE = re.compile(
@@ -90,7 +95,7 @@ def _central(candidates: Sequence[str], weights: Counter[str]) -> list[tuple[flo
     scored = []
     for index, sentence in enumerate(candidates):
         tokens = set(words(sentence))
-        if not tokens or _GREETING.match(sentence):
+        if not tokens or not _substantive(sentence):
             continue
         score = sum(weights[t] for t in tokens) / (len(tokens) ** 0.5)
         scored.append((score, index))
@@ -101,11 +106,17 @@ def _by_role(messages: Sequence[MessageRecord], role: Role) -> list[str]:
     return [s for m in messages if m.role is role for s in sentences(m.text)]
 
 
+def _substantive(sentence: str) -> bool:
+    if _GREETING.match(sentence):
+        return False
+    return not (_PLEASANTRY.search(sentence) and len(sentence.split()) < 12)
+
+
 def _pick_reason(messages: Sequence[MessageRecord]) -> str:
     """The customer's opening words: where people state why they got in touch."""
     for message in messages:
         if message.role is Role.CUSTOMER:
-            useful = [s for s in sentences(message.text) if not _GREETING.match(s)]
+            useful = [s for s in sentences(message.text) if _substantive(s)]
             if useful:
                 return " ".join(useful[:2])
     return ""
@@ -115,7 +126,7 @@ def _pick_resolution(messages: Sequence[MessageRecord]) -> str:
     """The agent's last substantive words: usually where the contact landed."""
     for message in reversed(messages):
         if message.role is Role.AGENT:
-            useful = [s for s in sentences(message.text) if not _GREETING.match(s)]
+            useful = [s for s in sentences(message.text) if _substantive(s)]
             if useful:
                 return " ".join(useful[:2])
     return ""

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from copilot.kb.service import KnowledgeBase
 
 
-def add_parsers(sub: Any) -> None:
+def add_parsers(sub: Any) -> Any:
+    """Adds ``kb`` and ``eval``; returns the ``eval`` subparsers for other evaluations."""
     kb = sub.add_parser("kb", help="the knowledge base: import, search, stats, remove")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
     p = kb_sub.add_parser("import", help="import files and folders (incremental, resumable)")
@@ -47,6 +48,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--limit", type=int, help="only the first N cases")
     p.add_argument("--json", action="store_true")
+    return ev_sub
 
 
 class ProgressBar:
