@@ -28,7 +28,16 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # a real keyring backend, chosen explicitly, with its file in this test's folder
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", KEYRING_BACKEND)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    use_keyring_backend(KEYRING_BACKEND, monkeypatch)
     return tmp_path
+
+
+def use_keyring_backend(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switch keyring's backend (it caches its choice per process) to ``name``."""
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name)
+    keyring.core.init_backend()
 
 
 @pytest.fixture(autouse=True)
