@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from copilot import __version__
-from copilot.conversation import load_contact
+from copilot.conversation import Contact, load_contact
 from copilot.demo import DEMO_COMPANY, load_demo, play
 from copilot.errors import CopilotError
 from copilot.kb.grounding import heading
@@ -47,9 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "what",
         nargs="?",
-        choices=["model", "kb"],
+        choices=["model", "kb", "history"],
         default="model",
-        help="model (default): suggestions; kb: knowledge-base import and queries",
+        help="model (default): suggestions; kb: knowledge-base import and queries; "
+        "history: history import and the time to show a customer's timeline",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable figures")
     p.add_argument("--sizes", default="10000,100000", help="kb: passage counts to query at")
@@ -126,6 +127,7 @@ def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
     who, channel = script.customer_name, script.channel.value
     print(f"Demo contact with {who} over {channel}, profile {profile.name}\n")
     knowledge = _demo_knowledge(runtime)
+    _demo_history(runtime, script)
     for live, answer in play(script):
         print(f"Customer: {live.turns[-1].text}")
         request = runtime.request(live.snapshot(), profile.name)
@@ -145,7 +147,53 @@ def cmd_demo(args: argparse.Namespace, runtime: Runtime) -> int:
         if answer is not None:
             print(f"Agent sent: {answer.text}")
         print()
+    _demo_wrap_up(runtime, live)
     return 0
+
+
+def _demo_history(runtime: Runtime, contact: Contact) -> None:
+    """What the agent sees the moment the demo contact starts: the customer's history."""
+    from copilot.history.service import History
+
+    try:
+        history = History.open(runtime.settings)
+    except CopilotError as exc:
+        print(f"warning: {exc.user_message} The demo runs without history.", file=sys.stderr)
+        return
+    try:
+        history.ensure_demo()
+        customer = history.recognise(contact)
+        timeline = history.timeline(customer.id) if customer else None
+        if timeline is None:
+            print("New customer: no earlier contacts.\n")
+            return
+        print(f"{timeline.customer.label} · {timeline.digest.headline}")
+        for point in timeline.digest.points:
+            print(f"  • {point}")
+        for earlier in timeline.contacts:
+            reason = earlier.summary.reason if earlier.summary else ""
+            print(f"  {earlier.started_at:%d %b}  {earlier.channel:<9} {reason}")
+        print(f"  (history shown in {timeline.seconds * 1000:.1f} ms)\n")
+    finally:
+        history.close()
+
+
+def _demo_wrap_up(runtime: Runtime, contact: Contact) -> None:
+    from copilot.history.service import messages_of
+    from copilot.history.summarise import summarise
+
+    summary = summarise(runtime.engine, messages_of(contact))
+    print(f"Wrap-up draft ({summary.method.value}):")
+    print(f"  Reason: {summary.reason}")
+    for action in summary.actions:
+        print(f"  Done: {action}")
+    if summary.resolution:
+        print(f"  Outcome: {summary.resolution}")
+    for item in summary.open_items:
+        print(f"  Open: {item}")
+    print(
+        f"  Customer sentiment: {summary.sentiment.value}; disposition: {summary.disposition.value}"
+    )
 
 
 def _demo_knowledge(runtime: Runtime) -> Any:
@@ -198,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
 
             sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
             return run_kb_bench(runtime.settings, as_json=args.json, sizes=sizes)
+        if args.command == "bench" and args.what == "history":
+            from copilot.history.bench import run_history_bench
+
+            return run_history_bench(as_json=args.json)
         if args.command == "bench":
             from copilot.bench import run_bench
 

@@ -21,7 +21,11 @@ def play(script: Contact) -> Iterator[tuple[Contact, Turn | None]]:
     The agent's scripted answer is what the real agent sent next (``None`` at the end);
     the caller adds it after showing the suggestion, just as the agent would send it.
     """
-    live = Contact(channel=script.channel, customer_name=script.customer_name)
+    live = Contact(
+        channel=script.channel,
+        customer_name=script.customer_name,
+        customer_identifier=script.customer_identifier,
+    )
     turns = script.turns
     for index, turn in enumerate(turns):
         if turn.role is not Role.CUSTOMER:
