@@ -66,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     window = create_window()
     window.show()
     window.start_model_load()
-    # The knowledge base (chromadb, the embedding model) opens once the language model
-    # is in: both loading at once would slow the first paint and the first suggestion.
+    # The customer history and the knowledge base (chromadb, the embedding model) open
+    # once the language model is in: all loading at once would slow the first paint and
+    # the first suggestion. The history goes first: it is what a new contact shows.
     if os.environ.get(READY_PROBE_ENV):
         QTimer.singleShot(0, lambda: _probe(window))
     else:
+        window.model_state_changed.connect(lambda _state: window.history.start_once())
         window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
     return app.exec()

@@ -50,6 +50,8 @@ def _section_line(hit: Hit) -> str:
 class KnowledgePanel(QWidget):
     search_requested = Signal(str)
     open_requested = Signal(object)
+    #: Hits were drawn: (how many, "conversation" or "search").
+    hits_shown = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,7 @@ class KnowledgePanel(QWidget):
             f"{len(hits)} for the {origin}" if hits else f"nothing found for the {origin}"
         )
         self._render()
+        self.hits_shown.emit(len(hits), origin)
 
     def _render(self) -> None:
         pinned_ids = {h.passage.chunk_id for h in self.pinned}

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -29,8 +30,10 @@ from copilot.errors import (
     CopilotError,
     KnowledgeError,
     ModelError,
+    PrivacyError,
     ProfileError,
     SettingsError,
+    StoreError,
 )
 from copilot.kb.grounding import heading
 from copilot.model_file import ModelInfo
@@ -38,7 +41,10 @@ from copilot.runtime import Runtime
 from copilot.settings import update_settings
 from copilot.suggest import Chunk, prefill, stream_suggestion, strip_citations
 from ui.conversation_view import ConversationView
+from ui.customer_box import CustomerBox
 from ui.errors import show_crash, user_message
+from ui.history_controller import HistoryController
+from ui.history_panel import HistoryPanel
 from ui.knowledge_controller import KnowledgeController, KnowledgeFactory
 from ui.knowledge_panel import KnowledgePanel
 from ui.suggestion_panel import SuggestionPanel
@@ -59,7 +65,9 @@ def _open_knowledge(runtime: Runtime) -> object:
     return KnowledgeBase(runtime.settings)
 
 
-DEFAULT_SIZE = (420, 760)
+DEFAULT_SIZE = (440, 880)
+#: Shares of the height: customer/knowledge tabs, conversation, suggestion.
+SPLIT_SHARES = (56, 18, 26)
 SHORTCUTS = [
     ("Ctrl+Enter", "add the text as the customer's message and suggest a reply"),
     ("Ctrl+Shift+Enter", "add the text as the reply you sent"),
@@ -70,6 +78,10 @@ SHORTCUTS = [
     ("Ctrl+L", "go to the message box"),
     ("Ctrl+K", "search the knowledge base"),
     ("Ctrl+O", "import a folder of articles into the knowledge base"),
+    ("Ctrl+F", "find the customer: phone, email, handle or name (Enter shows their history)"),
+    ("Ctrl+Shift+S", "summarise the live contact with the model (for a handover)"),
+    ("Ctrl+E", "end the contact: check and save the wrap-up note"),
+    ("Ctrl+S", "in the wrap-up note: save it"),
     ("Ctrl+N", "start a new contact"),
     ("Ctrl+T", "keep the panel on top of other windows"),
     ("Ctrl+Shift+D", "demo: play the next customer message"),
@@ -119,6 +131,11 @@ class MainWindow(QMainWindow):
         self.profile_box.addItems(self.runtime.profiles.names())
         self.profile_box.setCurrentText(self.runtime.default_profile_name)
         self.profile_box.setToolTip("Tone profile for suggestions (Ctrl+P)")
+        # Long profile names must not push the toolbar's actions out of a narrow window.
+        self.profile_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.profile_box.setMinimumContentsLength(9)
         self.profile_box.currentTextChanged.connect(self._on_profile_changed)
         toolbar.addWidget(self.profile_box)
         self._toolbar = toolbar
@@ -134,9 +151,10 @@ class MainWindow(QMainWindow):
         self.channel_box.setCurrentText(self.contact.channel.value)
         self.channel_box.currentTextChanged.connect(self._on_channel_changed)
         contact_row.addWidget(self.channel_box)
-        self.customer_label = QLabel("")
-        self.customer_label.setObjectName("customerLabel")
-        contact_row.addWidget(self.customer_label, 1)
+        self.customer_box = CustomerBox()
+        self.customer_box.entered.connect(self._on_customer_entered)
+        self.customer_box.picked.connect(self._on_customer_picked)
+        contact_row.addWidget(self.customer_box, 1)
         layout.addLayout(contact_row)
         self.banner = QLabel("")
         self.banner.setObjectName("banner")
@@ -150,17 +168,37 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("mainSplitter")
+        self.history_panel = HistoryPanel()
         self.conversation = ConversationView()
         self.knowledge_panel = KnowledgePanel()
         self.suggestion = SuggestionPanel()
-        splitter.addWidget(self.conversation)
-        splitter.addWidget(self.knowledge_panel)
-        splitter.addWidget(self.suggestion)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 2)
+        # The customer's history and the articles share the top: a narrow window has no
+        # room for both to be readable. The history shows when a known customer's
+        # contact starts; the articles when there is no history to show.
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.history_panel, "Customer")
+        self.side_tabs.addTab(self.knowledge_panel, "Knowledge")
+        self.side_tabs.setTabToolTip(0, "Customer history and the live summary (Ctrl+F)")
+        self.side_tabs.setTabToolTip(1, "Knowledge articles for the conversation (Ctrl+K)")
+        panes = (self.side_tabs, self.conversation, self.suggestion)
+        for index, (pane, share) in enumerate(zip(panes, SPLIT_SHARES, strict=True)):
+            splitter.addWidget(pane)
+            splitter.setStretchFactor(index, share)
+            splitter.setCollapsible(index, False)
+        splitter.setSizes([share * 10 for share in SPLIT_SHARES])
+        self.splitter = splitter
         self.knowledge = KnowledgeController(self.knowledge_panel, self._knowledge_factory, self)
         self.knowledge.failed.connect(lambda exc: self.report(exc))
+        self.history = HistoryController(self.history_panel, self.runtime, self)
+        self.history.failed.connect(lambda exc: self.report(exc))
+        self.history.ready.connect(self._on_history_ready)
+        self.history.saved.connect(self._on_contact_saved)
+        self.history.shown.connect(self._on_history_shown)
+        self.knowledge_panel.hits_shown.connect(self._on_hits_shown)
+        self.customer_box.set_search(self.history.search)
         self.suggestion.source_clicked.connect(self._on_source_clicked)
         layout.addWidget(splitter, 1)
 
@@ -170,7 +208,7 @@ class MainWindow(QMainWindow):
             "Type or paste a message. Ctrl+Enter: the customer said it. "
             "Ctrl+Shift+Enter: you sent it."
         )
-        self.input.setMaximumHeight(90)
+        self.input.setMaximumHeight(72)
         layout.addWidget(self.input)
         row = QHBoxLayout()
         self.customer_button = QPushButton("Customer said")
@@ -224,11 +262,16 @@ class MainWindow(QMainWindow):
             lambda: (self.profile_box.setFocus(), self.profile_box.showPopup()),
         )
         action("Message box", ["Ctrl+L"], lambda: self.input.setFocus())
-        action("Search knowledge", ["Ctrl+K"], lambda: self.knowledge_panel.search_box.setFocus())
+        action("Search knowledge", ["Ctrl+K"], self._focus_knowledge_search)
         self.import_action = action(
             "Import articles…", ["Ctrl+O"], self.knowledge.choose_and_import
         )
         self.new_action = action("New contact", ["Ctrl+N"], self.new_contact)
+        self.end_action = action("End contact", ["Ctrl+E"], self.end_contact)
+        self.summarise_action = action(
+            "Summarise the live contact", ["Ctrl+Shift+S"], self.history.summarise_now
+        )
+        action("Find customer", ["Ctrl+F"], self._focus_customer_box)
         self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
         action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
         self.pin_action = action("Always on top", ["Ctrl+T"], self._on_pin_toggled, checkable=True)
@@ -239,6 +282,9 @@ class MainWindow(QMainWindow):
         self._toolbar.addSeparator()
         self._toolbar.addAction(self.pin_action)
         self._toolbar.addAction(self.new_action)
+        self.end_action.setText("End")
+        self.end_action.setToolTip("End the contact: check and save the wrap-up note (Ctrl+E)")
+        self._toolbar.addAction(self.end_action)
         self._toolbar.addAction(self.demo_action)
         self.import_action.setText("Import")
         self.import_action.setToolTip(
@@ -265,12 +311,16 @@ class MainWindow(QMainWindow):
         geometry = self.window_state.value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+        splitter = self.window_state.value("splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
         pinned = self.window_state.value("always_on_top", False)
         self.pin_action.setChecked(pinned in (True, "true"))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.window_state.setValue("geometry", self.saveGeometry())
         self.window_state.setValue("always_on_top", self.pin_action.isChecked())
+        self.window_state.setValue("splitter", self.splitter.saveState())
         self.window_state.sync()
         self._cancel_suggestion()
         pools = (self.workers, self.knowledge.workers, self.knowledge.import_workers)
@@ -278,6 +328,7 @@ class MainWindow(QMainWindow):
             pool.cancel_all()
         for pool in pools:
             pool.wait(10_000)
+        self.history.close()
         super().closeEvent(event)
 
     def _on_pin_toggled(self, on: bool) -> None:
@@ -361,6 +412,7 @@ class MainWindow(QMainWindow):
             return False
         self.input.clear()
         self.conversation.show_contact(self.contact)
+        self.history.contact_changed(self.contact)
         return True
 
     def add_message_as_customer(self, text: str) -> None:
@@ -376,8 +428,10 @@ class MainWindow(QMainWindow):
         self._demo = None
         self._company = self.runtime.settings.company_name
         self.contact = Contact(channel=Channel(self.channel_box.currentText()))
-        self.customer_label.setText("")
+        self.customer_box.show_identifier("")
         self.conversation.show_contact(self.contact)
+        self.history.contact_changed(self.contact)
+        self.history.show_for(self.contact)
         self.suggestion.clear()
         self.statusBar().showMessage("New contact started.", 3000)
         self.start_prefill()
@@ -389,8 +443,10 @@ class MainWindow(QMainWindow):
             self.new_contact()
             self._company = DEMO_COMPANY
             self.contact.customer_name = script.customer_name
-            self.customer_label.setText(f"  <b>{script.customer_name}</b>")
+            self.contact.customer_identifier = script.customer_identifier
+            self.customer_box.show_identifier(script.customer_identifier or "")
             self.channel_box.setCurrentText(script.channel.value)
+            self.history.show_for(self.contact)
             self._demo = play(script)
         step = next(self._demo, None)
         if step is None:
@@ -403,6 +459,54 @@ class MainWindow(QMainWindow):
         self.add_message(Role.CUSTOMER, live.turns[-1].text)
         if answer is not None:
             self.input.setPlainText(answer.text)
+
+    # -- customer and wrap-up -----------------------------------------------------------
+    def _focus_customer_box(self) -> None:
+        self.side_tabs.setCurrentWidget(self.history_panel)
+        self.customer_box.setFocus()
+        self.customer_box.selectAll()
+
+    def _focus_knowledge_search(self) -> None:
+        self.side_tabs.setCurrentWidget(self.knowledge_panel)
+        self.knowledge_panel.search_box.setFocus()
+
+    def _on_history_shown(self, timeline: object) -> None:
+        if timeline is not None:
+            self.side_tabs.setCurrentWidget(self.history_panel)
+
+    def _on_hits_shown(self, count: int, origin: str) -> None:
+        self.side_tabs.setTabText(1, f"Knowledge ({count})" if count else "Knowledge")
+        if origin == "conversation" and count and self.history.customer is None:
+            self.side_tabs.setCurrentWidget(self.knowledge_panel)
+
+    def _on_customer_entered(self, text: str) -> None:
+        self.contact.customer_identifier = text or None
+        self.history.show_for(self.contact)
+
+    def _on_customer_picked(self, customer_id: str, identifier: str) -> None:
+        self.contact.customer_identifier = identifier or None
+        self.history.show_customer(customer_id)
+
+    def _on_history_ready(self) -> None:
+        self._remove_banner_lines("Customer history")
+        self.statusBar().showMessage("Customer history is ready.", 3000)
+
+    def end_contact(self) -> None:
+        """Wrap up: the note is drafted, the agent checks it, saving starts the next contact."""
+        if not self.contact.turns:
+            self.statusBar().showMessage("There is nothing to wrap up yet.", 4000)
+            return
+        self._cancel_suggestion()
+        self.history.end_contact(self.contact)
+
+    def _on_contact_saved(self, label: str) -> None:
+        self._remove_banner_lines("Customer history")
+        self.new_contact()
+        saved = f"Saved to {label}'s history." if label else "Saved to the history."
+        self.history_panel.show_no_customer(
+            f"{saved} Type the next customer's phone number, email or handle above (Ctrl+F)."
+        )
+        self.statusBar().showMessage(f"{saved} New contact started.", 5000)
 
     def _on_channel_changed(self, value: str) -> None:
         self.contact.channel = Channel(value)
@@ -528,6 +632,14 @@ class MainWindow(QMainWindow):
         self.banner.setText("\n".join(lines))
         self.banner.show()
 
+    def _remove_banner_lines(self, prefix: str) -> None:
+        """A problem that is over (the history unlocked, a save went through) leaves the banner."""
+        lines = [line for line in self.banner.text().split("\n") if line]
+        kept = [line for line in lines if not line.startswith(prefix)]
+        if kept != lines:
+            self.banner.setText("\n".join(kept))
+            self.banner.setVisible(bool(kept))
+
     # -- errors --------------------------------------------------------------------------
     def report(self, exc: BaseException) -> None:
         """The one place errors reach the user: banner for model problems, status otherwise."""
@@ -541,6 +653,11 @@ class MainWindow(QMainWindow):
             self._add_banner_line(exc.user_message)
         elif isinstance(exc, KnowledgeError):
             self._add_banner_line("Knowledge articles are off. " + exc.user_message)
+        elif isinstance(exc, (StoreError, PrivacyError)):
+            message = exc.user_message
+            if not message.startswith("Customer history"):
+                message = "Customer history: " + message
+            self._add_banner_line(message)
         else:
             self.suggestion.show_notice(user_message(exc))
             self.statusBar().showMessage(user_message(exc), 10000)

@@ -54,7 +54,7 @@ def test_demo_customer_history_shows_at_once(qtbot, history_window):
     assert elapsed < 0.1, f"history took {elapsed * 1000:.1f} ms"
     assert len(panel.rows) == 4
     print(f"recognise + timeline + draw: {elapsed * 1000:.1f} ms")
-    qtbot.waitUntil(lambda: not window.suggestion.busy, timeout=60_000)
+    window.dismiss()  # the suggestion the demo message started is not this test's subject
 
 
 @pytest.mark.timeout(900)
@@ -62,10 +62,6 @@ def test_model_wrapup_is_saved_to_the_customers_history(qtbot, history_window):
     window = history_window
     store = window.history.history.store
     window.demo_step()
-    qtbot.waitUntil(
-        lambda: not window.suggestion.busy and bool(window.suggestion.current_text),
-        timeout=60_000,
-    )
     window.add_agent_message()  # the scripted answer the demo put in the message box
     contact_id = window.contact.id
     window.end_contact()

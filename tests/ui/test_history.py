@@ -10,7 +10,6 @@ import json
 import sqlite3
 import threading
 
-import keyring.core
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton
@@ -19,6 +18,7 @@ from copilot.conversation import Role
 from copilot.errors import PrivacyError, StoreError
 from copilot.history.records import SummaryMethod
 from copilot.history.store import _translate
+from tests.conftest import use_keyring_backend
 from tests.fakes import FakeEngine
 
 JANA = "jana.weber@example.com"
@@ -258,11 +258,11 @@ def test_wrapup_edit_and_save_appears_in_the_timeline(qtbot, make_window):
     dialog = wrapup_dialog(qtbot, window)
     assert "Jana Weber" in dialog.target.text()
     assert "Draft:" in dialog.method.text()
-    dialog.reason.setPlainText("Grinder BC-48213 late; needed by Friday for a birthday.")
-    dialog.open_items.setPlainText("Call back Thursday if it has not moved")
+    dialog.reason_edit.setPlainText("Grinder BC-48213 late; needed by Friday for a birthday.")
+    dialog.open_items_edit.setPlainText("Call back Thursday if it has not moved")
     dialog.disposition.setCurrentText("callback")
     with qtbot.waitSignal(window.history.saved, timeout=2000):
-        qtbot.keyClick(dialog.reason, Qt.Key.Key_S, CTRL)
+        qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_S, CTRL)
     assert not dialog.isVisible()
     assert window.contact.id != contact_id and window.contact.turns == []
     assert "Saved to Jana Weber" in view_text(window)
@@ -319,7 +319,7 @@ def test_cancel_returns_to_the_contact(qtbot, make_window):
     contact_id, turns = window.contact.id, list(window.contact.turns)
     window.end_contact()
     dialog = wrapup_dialog(qtbot, window)
-    dialog.reason.setPlainText("changed")
+    dialog.reason_edit.setPlainText("changed")
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     assert window.contact.id == contact_id and window.contact.turns == turns
@@ -344,12 +344,12 @@ def test_a_failed_save_keeps_the_dialog_and_the_draft(qtbot, make_window, monkey
     monkeypatch.setattr(store, "save_contact", failing)
     window.end_contact()
     dialog = wrapup_dialog(qtbot, window)
-    dialog.reason.setPlainText("My careful note")
+    dialog.reason_edit.setPlainText("My careful note")
     dialog.save_button.click()
     assert dialog.isVisible()
     assert dialog.error.isVisible() and "disk is full" in dialog.error.text()
     assert window.banner.isVisible() and "disk is full" in window.banner.text()
-    assert dialog.reason.toPlainText() == "My careful note"
+    assert dialog.reason_edit.toPlainText() == "My careful note"
     assert window.contact.id == contact_id
     monkeypatch.setattr(store, "save_contact", real_save)
     with qtbot.waitSignal(window.history.saved, timeout=2000):
@@ -395,8 +395,7 @@ def test_store_and_privacy_errors_reach_the_banner(make_window):
 @pytest.fixture
 def no_keyring(monkeypatch):
     """No OS keyring at all: the store has to be protected by a passphrase."""
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    use_keyring_backend("keyring.backends.fail.Keyring", monkeypatch)
 
 
 def passphrase_dialog(qtbot, window):
@@ -481,3 +480,28 @@ def test_f1_lists_the_history_shortcuts(qtbot, make_window):
         assert f"<b>{keys}</b>" in dialog.text()
     dialog.close()
     QApplication.processEvents()
+
+
+def test_customer_and_knowledge_share_the_top_of_the_window(qtbot, make_window):
+    from tests.ui.test_knowledge_panel import FakeKnowledge
+
+    window = make_window(FakeEngine([["Suggested"]]), knowledge=FakeKnowledge())
+    with qtbot.waitSignal(window.knowledge.ready, timeout=5000):
+        window.knowledge.start()
+    open_history(qtbot, window)
+    tabs = window.side_tabs
+    # no customer known: the articles for the conversation come to the front
+    window.add_message(Role.CUSTOMER, "Can I get a refund?")
+    qtbot.waitUntil(lambda: tabs.currentWidget() is window.knowledge_panel, timeout=5000)
+    assert tabs.tabText(1) == "Knowledge (2)"
+    # a known customer's history comes to the front, and stays there as articles arrive
+    start_demo(qtbot, window)
+    assert tabs.currentWidget() is window.history_panel
+    window.add_message(Role.CUSTOMER, "And the refund for the express shipping?")
+    qtbot.waitUntil(lambda: not window.suggestion.busy, timeout=5000)
+    assert tabs.currentWidget() is window.history_panel
+    qtbot.keyClick(window, Qt.Key.Key_K, CTRL)
+    assert tabs.currentWidget() is window.knowledge_panel
+    assert window.knowledge_panel.search_box.hasFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL)
+    assert tabs.currentWidget() is window.history_panel and window.customer_box.hasFocus()

@@ -145,9 +145,12 @@ def test_geometry_and_pin_are_remembered(qtbot, make_window):
     window = make_window()
     window.resize(380, 640)
     window.pin_action.setChecked(True)
+    window.splitter.setSizes([100, 300, 150])
+    sizes = window.splitter.sizes()
     window.close()
     again = make_window()
     assert again.size().width() == 380 and again.size().height() == 640
+    assert again.splitter.sizes() == sizes
     assert again.pin_action.isChecked()
     assert again.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
 
