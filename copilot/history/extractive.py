@@ -45,6 +45,11 @@ _PROMISE = re.compile(
     r"warten auf)\b",
     re.IGNORECASE,
 )
+_OPENER = re.compile(
+    r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|hallo|guten (tag|morgen|abend)|"
+    r"liebe[rs]?|sehr geehrte[rs]?)\b[^,.!?]{0,30}[,!.]\s+(?=\S)",
+    re.IGNORECASE,
+)
 _PLEASANTRY = re.compile(
     r"\b(anything else|have a (lovely|nice|great|good)|glad|you're welcome|my pleasure|enjoy|"
     r"take care|happy to help|schönen (tag|abend)|gern geschehen|noch etwas)\b",
@@ -118,7 +123,7 @@ def _pick_reason(messages: Sequence[MessageRecord]) -> str:
         if message.role is Role.CUSTOMER:
             useful = [s for s in sentences(message.text) if _substantive(s)]
             if useful:
-                return " ".join(useful[:2])
+                return _OPENER.sub("", " ".join(useful[:2]), count=1)
     return ""
 
 
