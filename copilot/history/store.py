@@ -153,7 +153,9 @@ class HistoryStore:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
-                conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk, for one)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 if isinstance(exc, sqlcipher.Error):
                     raise _translate(exc, doing) from exc
                 raise
@@ -395,6 +397,12 @@ class HistoryStore:
         cutoff = _iso((now or datetime.now(UTC)) - timedelta(days=days))
         with self.transaction("applying the retention period") as conn:
             removed = conn.execute("DELETE FROM contacts WHERE started_at < ?", (cutoff,)).rowcount
+            # a customer left with no contacts is only personal data: it goes too
+            conn.execute(
+                "DELETE FROM customers WHERE updated_at < ? AND id NOT IN "
+                "(SELECT DISTINCT customer_id FROM contacts)",
+                (cutoff,),
+            )
         if removed:
             self.compact()
         return int(removed)

@@ -242,6 +242,45 @@ def test_retention_deletes_old_contacts_only(history: History, tmp_path: Path):
     assert history.store.contact("a2") is not None
 
 
+def test_retention_removes_customers_left_without_contacts(history: History, tmp_path: Path):
+    import_history(history.store, _two_customers(tmp_path))
+    history.store._require().execute(
+        "UPDATE customers SET updated_at = '2026-10-01T00:00:00+00:00'"
+    )
+    history.store.purge_older_than(30, now=datetime(2026, 11, 4, tzinfo=UTC))
+    assert history.store.customer("c-bob") is None  # b1 was his only contact
+    assert history.store.find(IdentifierKind.EMAIL, "bob@example.com") is None
+    assert history.store.customer("c-ann") is not None
+
+
+def test_full_disk_is_a_clear_error_and_keeps_what_was_saved(history: History, tmp_path: Path):
+    import_history(history.store, _two_customers(tmp_path))
+    conn = history.store._require()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite now answers SQLITE_FULL
+    many = write_history(
+        tmp_path / "more.json",
+        [
+            customer(
+                "c-cat",
+                "Cat",
+                "cat@example.com",
+                contacts=[contact(f"m{i}", i) for i in range(200)],
+            )
+        ],
+    )
+    with pytest.raises(StoreError, match="disk is full") as info:
+        import_history(history.store, many)
+    assert "nothing already saved was lost" in info.value.user_message
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    assert history.store.counts()["contacts"] >= 3
+    assert [m.role.value for m in history.store.messages("a1")] == ["customer", "agent", "customer"]
+    saved = history.store.counts()["contacts"]
+    assert history.store.counts()["messages"] == 3 * saved  # no half-written contact
+    report = import_history(history.store, many)  # space again: the import carries on
+    assert report.contacts_added + report.contacts_existing == 200
+
+
 def test_newer_schema_is_refused(history: History, settings: Settings):
     history.store._require().execute(f"PRAGMA user_version = {LATEST + 1}")
     history.close()
