@@ -34,6 +34,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def role_alias(value: Any) -> Any:
+    """Exported transcripts say user/client/assistant; the copilot says customer/agent."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip().lower()
+    return _ROLE_ALIASES.get(value, value)
+
+
+def non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a message cannot be blank")
+    return value.strip()
+
+
 class Turn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,14 +58,12 @@ class Turn(BaseModel):
     @field_validator("role", mode="before")
     @classmethod
     def _alias(cls, value: Any) -> Any:
-        return _ROLE_ALIASES.get(value, value) if isinstance(value, str) else value
+        return role_alias(value)
 
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("a message cannot be blank")
-        return value.strip()
+        return non_blank(value)
 
 
 class Contact(BaseModel):

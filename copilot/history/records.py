@@ -10,11 +10,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from copilot.conversation import MAX_TURN_CHARS, Channel, Role
+from copilot.conversation import MAX_TURN_CHARS, Channel, Role, non_blank, role_alias
 
 FORMAT_VERSION = 1
 CSV_COLUMNS = (
@@ -120,26 +128,9 @@ class ContactSummary(BaseModel):
 class MessageRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    role: Role
-    text: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
+    role: Annotated[Role, BeforeValidator(role_alias)]
+    text: Annotated[str, AfterValidator(non_blank)] = Field(min_length=1, max_length=MAX_TURN_CHARS)
     at: datetime | None = None
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _alias(cls, value: Any) -> Any:
-        aliases = {"user": "customer", "client": "customer", "assistant": "agent"}
-        return (
-            aliases.get(value.strip().lower(), value.strip().lower())
-            if isinstance(value, str)
-            else value
-        )
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("a message cannot be blank")
-        return value.strip()
 
     @field_validator("at")
     @classmethod
