@@ -137,10 +137,20 @@ def _pick_resolution(messages: Sequence[MessageRecord]) -> str:
     return ""
 
 
+_APOLOGY = re.compile(
+    r"^(i'?m|i am|we'?re|we are)?\s*(so |very |really )?(sorry|apologi[sz]e)"
+    r"|^es tut (mir|uns) leid",
+    re.IGNORECASE,
+)
+
+
 def _pick_actions(agent: list[str], weights: Counter[str], limit: int = 2) -> list[str]:
-    ranked = _central(agent, weights)
+    """The agent's most central sentences that do something (an apology is not an action)."""
+    candidates = [_OPENER.sub("", s, count=1) for s in agent]
+    candidates = [s if not _APOLOGY.match(s) else "" for s in candidates]
+    ranked = _central(candidates, weights)
     chosen = sorted(index for _, index in ranked[:limit])
-    return [agent[i] for i in chosen]
+    return [candidates[i] for i in chosen]
 
 
 def _sentiment(customer: list[str]) -> Sentiment:
