@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     from copilot.kb.cli import add_parsers
 
     add_history_parsers(sub, add_parsers(sub))
+    from copilot.api.cli import add_parsers as add_api_parsers
+
+    add_api_parsers(sub)
     return parser
 
 
@@ -264,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.history.cli import run_history
 
             return run_history(args, runtime)
+        if args.command in {"serve", "api"}:
+            from copilot.api.cli import run_api
+
+            return run_api(args, runtime)
         if args.command == "eval":
             from copilot.kb.cli import run_eval
 

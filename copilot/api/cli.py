@@ -1,0 +1,78 @@
+"""``agent-copilot serve`` and ``agent-copilot api token``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from copilot.errors import CopilotError
+
+if TYPE_CHECKING:
+    from copilot.runtime import Runtime
+
+
+def add_parsers(sub: Any) -> None:
+    from copilot.api.models import DEFAULT_PORT
+
+    p = sub.add_parser("serve", help="run the loopback API headless (for phone and chat tools)")
+    p.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    p.add_argument("--no-model", action="store_true", help="serve without loading the model")
+    api = sub.add_parser("api", help="the loopback API's token and schema")
+    api_sub = api.add_subparsers(dest="api_command", metavar="API_COMMAND", required=True)
+    api_sub.add_parser("token", help="print the bearer token integrations must send")
+    api_sub.add_parser("schema", help="print the OpenAPI schema")
+
+
+def run_api(args: argparse.Namespace, runtime: Runtime) -> int:
+    import json
+
+    from copilot.api.live import LiveContacts
+    from copilot.api.server import api_token, create_app
+
+    if args.command == "api":
+        token, where = api_token()
+        if args.api_command == "token":
+            print(token)
+            print(f"(kept in: {where})", file=sys.stderr)
+        else:
+            print(json.dumps(create_app(LiveContacts(runtime), token).openapi(), indent=1))
+        return 0
+    return _serve(args, runtime)
+
+
+def _serve(args: argparse.Namespace, runtime: Runtime) -> int:
+    from copilot.api.live import LiveContacts
+    from copilot.api.serve import serve_forever
+    from copilot.api.server import api_token, check_loopback
+
+    check_loopback(args.host)
+    token, where = api_token()
+    print(f"Bearer token kept in: {where}. Print it with: agent-copilot api token", flush=True)
+    if not args.no_model:
+        print("Loading the model…", file=sys.stderr, flush=True)
+        runtime.engine.load()
+    knowledge, history = _optional_parts(runtime)
+    serve_forever(LiveContacts(runtime, knowledge, history), token, args.host, args.port)
+    return 0
+
+
+def _optional_parts(runtime: Runtime) -> tuple[Any, Any]:
+    """The knowledge base and the history, each skipped with a warning when unavailable."""
+    knowledge = history = None
+    try:
+        from copilot.kb.service import KnowledgeBase
+
+        knowledge = KnowledgeBase(runtime.settings)
+        knowledge.ensure_demo()
+    except CopilotError as exc:
+        print(f"warning: {exc.user_message} Serving without articles.", file=sys.stderr)
+    try:
+        from copilot.history.cli import open_history
+
+        history = open_history(runtime)
+        history.ensure_demo()
+    except CopilotError as exc:
+        print(f"warning: {exc.user_message} Serving without history.", file=sys.stderr)
+    return knowledge, history
