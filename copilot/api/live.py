@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from copilot.api.models import (
     ArticleOut,
@@ -61,10 +61,13 @@ class LiveContacts:
         runtime: Runtime,
         knowledge: KnowledgeBase | None = None,
         history: History | None = None,
+        generate: bool = True,
     ) -> None:
         self.runtime = runtime
         self.knowledge = knowledge
         self.history = history
+        # False when the window generates (it shows the tokens and mirrors them here)
+        self.generate = generate
         self._contacts: dict[str, LiveContact] = {}
         self._lock = threading.RLock()
         self.listeners: list[Any] = []  # callables(event_name, contact_id): the window
@@ -130,14 +133,40 @@ class LiveContacts:
             return live
         live.partial.pop(event.segment_id or "default", None)
         live.contact.add(event.role, event.text, event.at)
-        self._notify("message", contact_id)
-        if event.role is Role.CUSTOMER:
+        if event.role is Role.CUSTOMER and self.generate:
             self._suggest(live)
+        self._notify("message", contact_id)
         return live
 
     def _sequence(self, live: LiveContact) -> int:
         return live.suggestion.sequence if live.suggestion else 0
 
+    # -- suggestions made elsewhere (the window) ------------------------------------------
+    def begin_suggestion(self, contact_id: str, profile: str) -> int:
+        """A new suggestion starts for this contact; returns its sequence number."""
+        live = self.get(contact_id)
+        sequence = self._sequence(live) + 1
+        live.suggestion = SuggestionOut(sequence=sequence, text="", done=False, profile=profile)
+        return sequence
+
+    def push_chunk(self, contact_id: str, sequence: int, text: str, replace: bool) -> None:
+        live = self.get(contact_id)
+        current = live.suggestion.text if live.suggestion else ""
+        self._update(live, sequence, text if replace else current + text, False)
+        kind: Literal["token", "replace"] = "replace" if replace else "token"
+        self._publish(live, StreamEvent(type=kind, sequence=sequence, text=text))
+
+    def finish_suggestion(
+        self, contact_id: str, sequence: int, text: str, withheld: bool = False
+    ) -> None:
+        live = self.get(contact_id)
+        self._update(live, sequence, text, True, withheld)
+        self._publish(live, StreamEvent(type="done", sequence=sequence, text=text))
+
+    def set_articles(self, contact_id: str, articles: list[ArticleOut]) -> None:
+        self.get(contact_id).articles = list(articles)
+
+    # -- suggestions made here (headless) ---------------------------------------------------
     def _suggest(self, live: LiveContact) -> None:
         live.cancel.set()
         live.cancel = cancel = threading.Event()
