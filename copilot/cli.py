@@ -47,10 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "what",
         nargs="?",
-        choices=["model", "kb", "history"],
+        choices=["model", "kb", "history", "api"],
         default="model",
         help="model (default): suggestions; kb: knowledge-base import and queries; "
-        "history: history import and the time to show a customer's timeline",
+        "history: history import and the time to show a customer's timeline; "
+        "api: from a message posted to the API to the first streamed token",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable figures")
     p.add_argument("--sizes", default="10000,100000", help="kb: passage counts to query at")
@@ -249,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
 
             sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
             return run_kb_bench(runtime.settings, as_json=args.json, sizes=sizes)
+        if args.command == "bench" and args.what == "api":
+            from copilot.api.bench import run_api_bench
+
+            return run_api_bench(runtime, as_json=args.json, turns=args.turns)
         if args.command == "bench" and args.what == "history":
             from copilot.history.bench import run_history_bench
 
@@ -267,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.history.cli import run_history
 
             return run_history(args, runtime)
-        if args.command in {"serve", "api"}:
+        if args.command in {"serve", "api", "feed"}:
             from copilot.api.cli import run_api
 
             return run_api(args, runtime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.errors import CopilotError
@@ -19,6 +20,14 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     p.add_argument("--no-model", action="store_true", help="serve without loading the model")
+    p = sub.add_parser("feed", help="replay a recorded conversation against the running API")
+    p.add_argument("file", type=Path, help='JSON lines: optional {"start": ...}, then messages')
+    p.add_argument("--speed", type=float, default=1.0, help="pace factor; 0 posts at once")
+    p.add_argument("--speech", action="store_true", help="customer turns as partial speech first")
+    p.add_argument("--url", default=f"http://127.0.0.1:{DEFAULT_PORT}")
+    p.add_argument("--token", help="bearer token (default: the one kept in the OS keyring)")
+    p.add_argument("--channel", help="channel when the file has no start line")
+    p.add_argument("--customer", help="phone, email or handle when the file has no start line")
     api = sub.add_parser("api", help="the loopback API's token and schema")
     api_sub = api.add_subparsers(dest="api_command", metavar="API_COMMAND", required=True)
     api_sub.add_parser("token", help="print the bearer token integrations must send")
@@ -31,6 +40,8 @@ def run_api(args: argparse.Namespace, runtime: Runtime) -> int:
     from copilot.api.live import LiveContacts
     from copilot.api.server import api_token, create_app
 
+    if args.command == "feed":
+        return _feed(args)
     if args.command == "api":
         token, where = api_token()
         if args.api_command == "token":
@@ -42,6 +53,27 @@ def run_api(args: argparse.Namespace, runtime: Runtime) -> int:
     return _serve(args, runtime)
 
 
+def _feed(args: argparse.Namespace) -> int:
+    from copilot.api.feed import feed, load_recording
+    from copilot.api.models import StartContact
+    from copilot.api.server import stored_api_token
+    from copilot.history.records import guess_identifier_kind
+
+    customer: dict[str, str] = {}
+    if args.customer:
+        customer[guess_identifier_kind(args.customer).value] = args.customer
+    start = StartContact.model_validate({"channel": args.channel or "chat", "customer": customer})
+    recording = load_recording(args.file, start)
+    token = args.token or stored_api_token()
+    if not token:
+        raise CopilotError(
+            "No API token is kept in the OS keyring on this machine. Pass --token (the window's "
+            "Integration dialog shows it; `agent-copilot serve` prints it)."
+        )
+    feed(recording, args.url, token, args.speed, args.speech)
+    return 0
+
+
 def _serve(args: argparse.Namespace, runtime: Runtime) -> int:
     from copilot.api.live import LiveContacts
     from copilot.api.serve import serve_forever
@@ -49,7 +81,10 @@ def _serve(args: argparse.Namespace, runtime: Runtime) -> int:
 
     check_loopback(args.host)
     token, where = api_token()
-    print(f"Bearer token kept in: {where}. Print it with: agent-copilot api token", flush=True)
+    if where == "OS keyring":
+        print("Bearer token kept in the OS keyring; print it with: agent-copilot api token")
+    else:
+        print(f"Bearer token {where}: {token}", flush=True)
     if not args.no_model:
         print("Loading the model…", file=sys.stderr, flush=True)
         runtime.engine.load()

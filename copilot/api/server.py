@@ -74,6 +74,14 @@ def api_token() -> tuple[str, str]:
     return token, "OS keyring"
 
 
+def stored_api_token() -> str | None:
+    """The token kept in the keyring, for a client on this machine (``feed``); None without."""
+    from copilot.history.keys import SERVICE, usable_backend
+
+    backend, _reason = usable_backend()
+    return backend.get_password(SERVICE, TOKEN_ENTRY) if backend is not None else None
+
+
 def _problem(status: int, error: str, detail: list[str] | None = None) -> JSONResponse:
     return JSONResponse(Problem(error=error, detail=detail or []).model_dump(), status_code=status)
 
