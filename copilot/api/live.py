@@ -145,8 +145,9 @@ class LiveContacts:
     def begin_suggestion(self, contact_id: str, profile: str) -> int:
         """A new suggestion starts for this contact; returns its sequence number."""
         live = self.get(contact_id)
-        sequence = self._sequence(live) + 1
-        live.suggestion = SuggestionOut(sequence=sequence, text="", done=False, profile=profile)
+        with self._lock:
+            sequence = self._sequence(live) + 1
+            live.suggestion = SuggestionOut(sequence=sequence, text="", done=False, profile=profile)
         return sequence
 
     def push_chunk(self, contact_id: str, sequence: int, text: str, replace: bool) -> None:
@@ -168,14 +169,15 @@ class LiveContacts:
 
     # -- suggestions made here (headless) ---------------------------------------------------
     def _suggest(self, live: LiveContact) -> None:
-        live.cancel.set()
-        live.cancel = cancel = threading.Event()
-        sequence = self._sequence(live) + 1
-        profile = self.runtime.profile()
-        live.suggestion = SuggestionOut(
-            sequence=sequence, text="", done=False, profile=profile.name
-        )
-        snapshot = live.contact.snapshot()
+        with self._lock:  # two messages posted at once still get distinct sequences
+            live.cancel.set()
+            live.cancel = cancel = threading.Event()
+            sequence = self._sequence(live) + 1
+            profile = self.runtime.profile()
+            live.suggestion = SuggestionOut(
+                sequence=sequence, text="", done=False, profile=profile.name
+            )
+            snapshot = live.contact.snapshot()
         thread = threading.Thread(
             target=self._generate, args=(live, snapshot, sequence, cancel), daemon=True
         )
