@@ -66,12 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     window = create_window()
     window.show()
     window.start_model_load()
-    # The customer history and the knowledge base (chromadb, the embedding model) open
-    # once the language model is in: all loading at once would slow the first paint and
-    # the first suggestion. The history goes first: it is what a new contact shows.
     if os.environ.get(READY_PROBE_ENV):
         QTimer.singleShot(0, lambda: _probe(window))
     else:
-        window.model_state_changed.connect(lambda _state: window.history.start_once())
-        window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
+        open_services_after_model(window)
     return app.exec()
+
+
+def open_services_after_model(window: MainWindow) -> None:
+    """The history, the knowledge base and the local API open once the model is in.
+
+    All loading at once would slow the first paint and the first suggestion. The
+    history goes first: it is what a new contact shows.
+    """
+    window.model_state_changed.connect(lambda _state: window.history.start_once())
+    window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
+    window.model_state_changed.connect(lambda _state: window.api.start_once())

@@ -23,10 +23,24 @@ class ConversationView(QTextBrowser):
         self.setPlaceholderText(
             "No messages yet. Paste or type what the customer said below and press Ctrl+Enter."
         )
+        self.contact: Contact | None = None
+        #: The caller's words not final yet (speech-to-text through the API); "" for none.
+        self.speaking = ""
 
     def show_contact(self, contact: Contact) -> None:
+        if self.contact is None or self.contact.id != contact.id:
+            self.speaking = ""
+        self.contact = contact
+        self._render()
+
+    def show_speaking(self, text: str) -> None:
+        """A subtle line under the turns with the latest speech segment; '' removes it."""
+        self.speaking = text
+        self._render()
+
+    def _render(self) -> None:
         rows = []
-        for turn in contact.turns:
+        for turn in self.contact.turns if self.contact is not None else []:
             label, fg, bg, indent = _STYLE[turn.role]
             when = turn.at.astimezone().strftime("%H:%M")
             body = html.escape(turn.text).replace("\n", "<br>")
@@ -37,6 +51,11 @@ class ConversationView(QTextBrowser):
                 f'<span style="color:{fg};font-weight:600">{label}</span>'
                 f' <span style="color:#6b7280;font-size:small">{when}</span><br>{body}'
                 f"</td></tr></table>"
+            )
+        if self.speaking:
+            rows.append(
+                '<p style="color:#6b7280; font-style:italic">'
+                f"Caller is speaking: {html.escape(self.speaking)}…</p>"
             )
         self.setHtml("".join(rows))
         self.moveCursor(QTextCursor.MoveOperation.End)

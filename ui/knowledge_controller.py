@@ -30,6 +30,8 @@ KnowledgeFactory = Callable[[], Any]
 class KnowledgeController(QObject):
     ready = Signal()
     failed = Signal(object)
+    #: Articles found for a contact's conversation: (contact id, hits).
+    conversation_hits = Signal(str, object)
 
     def __init__(self, panel: KnowledgePanel, factory: KnowledgeFactory, parent: QWidget) -> None:
         super().__init__(parent)
@@ -86,7 +88,7 @@ class KnowledgeController(QObject):
                 then([])
             return
         kb = self.kb
-        self._run(lambda cancel: kb.for_contact(contact), "conversation", then)
+        self._run(lambda cancel: kb.for_contact(contact), "conversation", then, contact.id)
 
     def search(self, text: str) -> None:
         if self.kb is None:
@@ -95,7 +97,9 @@ class KnowledgeController(QObject):
         kb = self.kb
         self._run(lambda cancel: kb.search(text), "search", None)
 
-    def _run(self, job: Callable[[threading.Event], Any], origin: str, then: Any) -> None:
+    def _run(
+        self, job: Callable[[threading.Event], Any], origin: str, then: Any, contact_id: str = ""
+    ) -> None:
         worker = Worker(job, f"kb-{origin}")
         # Only the newest request of each kind counts: a search typed meanwhile must not
         # swallow the conversation refresh that a suggestion is waiting for.
@@ -107,6 +111,7 @@ class KnowledgeController(QObject):
             self.panel.show_hits(hits, origin)
             if origin == "conversation":
                 self.last_hits = hits
+                self.conversation_hits.emit(contact_id, hits)
             if then is not None:
                 then(hits)
 

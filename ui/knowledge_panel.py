@@ -10,7 +10,6 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -20,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ui.clipboard_capture import copy_text
 
 # Type names only: the knowledge base loads chromadb, which must not slow the start.
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class KnowledgePanel(QWidget):
         if action == "open":
             self.open_requested.emit(hit)
         elif action == "copy":
-            QGuiApplication.clipboard().setText(str(hit.passage.meta.get("url", "")))
+            copy_text(str(hit.passage.meta.get("url", "")))
             self.set_status("Link copied")
         elif action == "pin":
             self.toggle_pin(hit)

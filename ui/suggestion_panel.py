@@ -43,7 +43,8 @@ class SuggestionPanel(QWidget):
         self.text = QPlainTextEdit()
         self.text.setObjectName("suggestionText")
         self.text.setPlaceholderText("A suggestion appears here when the customer writes.")
-        self.text.setMinimumHeight(110)
+        # Low enough that wrapped sources or a notice take room from the text, never overlap it.
+        self.text.setMinimumHeight(64)
         layout.addWidget(self.text, 1)
 
         self.notice = QLabel("")

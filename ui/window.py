@@ -7,7 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -40,6 +40,8 @@ from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
 from copilot.suggest import Chunk, prefill, stream_suggestion, strip_citations
+from ui.api_bridge import ApiBridge, IntegrationError
+from ui.clipboard_capture import ClipboardCapture, clipboard_text, copy_text
 from ui.conversation_view import ConversationView
 from ui.customer_box import CustomerBox
 from ui.errors import show_crash, user_message
@@ -84,6 +86,9 @@ SHORTCUTS = [
     ("Ctrl+S", "in the wrap-up note: save it"),
     ("Ctrl+N", "start a new contact"),
     ("Ctrl+T", "keep the panel on top of other windows"),
+    ("Ctrl+Shift+V", "paste the clipboard as the customer's message"),
+    ("Ctrl+Shift+C", "capture: each text you copy becomes the customer's message (on/off)"),
+    ("Ctrl+Shift+I", "integration: the local API's address and token"),
     ("Ctrl+Shift+D", "demo: play the next customer message"),
     ("F1", "this list"),
 ]
@@ -92,6 +97,10 @@ SHORTCUTS = [
 class MainWindow(QMainWindow):
     #: "ready" or "failed" once the background model load ends.
     model_state_changed = Signal(str)
+    #: The window's suggestion, for the API to mirror: profile; each Chunk; the Suggestion.
+    suggestion_began = Signal(str)
+    suggestion_chunk = Signal(object)
+    suggestion_done = Signal(object)
 
     def __init__(
         self,
@@ -199,6 +208,10 @@ class MainWindow(QMainWindow):
         self.history.shown.connect(self._on_history_shown)
         self.knowledge_panel.hits_shown.connect(self._on_hits_shown)
         self.customer_box.set_search(self.history.search)
+        self.api = ApiBridge(self)
+        self.capture = ClipboardCapture(self)
+        self.capture.captured.connect(self._on_clipboard_captured)
+        self.capture.skipped.connect(lambda why: self.statusBar().showMessage(why, 6000))
         self.suggestion.source_clicked.connect(self._on_source_clicked)
         layout.addWidget(splitter, 1)
 
@@ -229,6 +242,7 @@ class MainWindow(QMainWindow):
         self.suggestion.dismiss_requested.connect(self.dismiss)
 
         status = self.statusBar()
+        status.addPermanentWidget(self.capture.indicator)
         self.model_label = QLabel("")
         self.state_label = QLabel("")
         self.speed_label = QLabel("")
@@ -274,6 +288,16 @@ class MainWindow(QMainWindow):
         action("Find customer", ["Ctrl+F"], self._focus_customer_box)
         self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
         action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
+        action("Paste as the customer's message", ["Ctrl+Shift+V"], self.paste_as_customer)
+        self.capture_action = action(
+            "Capture", ["Ctrl+Shift+C"], self.capture.set_enabled, checkable=True
+        )
+        self.capture_action.setToolTip(
+            "Capture the clipboard: each text you copy becomes the customer's message "
+            "(Ctrl+Shift+C)"
+        )
+        self.integration_action = action("Integration…", ["Ctrl+Shift+I"], self.api.show_dialog)
+        self.integration_action.setToolTip("The local API's address and token (Ctrl+Shift+I)")
         self.pin_action = action("Always on top", ["Ctrl+T"], self._on_pin_toggled, checkable=True)
         self.pin_action.setToolTip("Keep this panel above other windows (Ctrl+T)")
         self.pin_action.setText("Pin")
@@ -291,6 +315,8 @@ class MainWindow(QMainWindow):
             "Import a folder of articles into the knowledge base (Ctrl+O)"
         )
         self._toolbar.addAction(self.import_action)
+        self._toolbar.addAction(self.capture_action)
+        self._toolbar.addAction(self.integration_action)
         self.demo_action.setText("Demo")
         self.demo_action.setToolTip(
             "Play the next customer message of the demo contact (Ctrl+Shift+D)"
@@ -316,12 +342,16 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         pinned = self.window_state.value("always_on_top", False)
         self.pin_action.setChecked(pinned in (True, "true"))
+        capture = self.window_state.value("clipboard_capture", False)
+        self.capture_action.setChecked(capture in (True, "true"))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.window_state.setValue("geometry", self.saveGeometry())
         self.window_state.setValue("always_on_top", self.pin_action.isChecked())
+        self.window_state.setValue("clipboard_capture", self.capture_action.isChecked())
         self.window_state.setValue("splitter", self.splitter.saveState())
         self.window_state.sync()
+        self.api.stop()
         self._cancel_suggestion()
         pools = (self.workers, self.knowledge.workers, self.knowledge.import_workers)
         for pool in pools:
@@ -382,38 +412,62 @@ class MainWindow(QMainWindow):
 
     # -- conversation ----------------------------------------------------------------
     def add_customer_message(self) -> None:
-        """Refresh the articles for the whole conversation, then suggest a grounded reply."""
-        if self._add_turn(Role.CUSTOMER):
-            self._cancel_suggestion()
-            self.suggestion.start(self.profile_box.currentText())
-            contact_id, turns = self.contact.id, len(self.contact.turns)
-
-            def grounded(hits: list[Hit]) -> None:
-                if self.contact.id == contact_id and len(self.contact.turns) == turns:
-                    self.request_suggestion(hits)
-
-            self.knowledge.refresh_for(self.contact.snapshot(), then=grounded)
+        self._add_typed(Role.CUSTOMER)
 
     def add_agent_message(self) -> None:
-        if self._add_turn(Role.AGENT):
-            self._cancel_suggestion()
-            self.suggestion.clear("A new suggestion appears when the customer writes again.")
+        self._add_typed(Role.AGENT)
 
-    def _add_turn(self, role: Role) -> bool:
-        text = self.input.toPlainText()
+    def _add_typed(self, role: Role) -> None:
+        if self.add_text(role, self.input.toPlainText()):
+            self.input.clear()
+        else:
+            self.input.setFocus()
+
+    def add_text(self, role: Role, text: str) -> bool:
+        """Add a message without touching the message box (typed, pasted, captured)."""
         if not text.strip():
             self.statusBar().showMessage("Type or paste a message first.", 4000)
-            self.input.setFocus()
             return False
         try:
             self.contact.add(role, text)
         except CopilotError as exc:
             self.report(exc)
             return False
-        self.input.clear()
+        self.contact_updated()
+        return True
+
+    def contact_updated(self) -> None:
+        """A turn was added (here or through the API): show it, then react as to a typed one."""
         self.conversation.show_contact(self.contact)
         self.history.contact_changed(self.contact)
-        return True
+        if self.contact.turns and self.contact.turns[-1].role is Role.CUSTOMER:
+            self._suggest_grounded()
+        else:
+            self._cancel_suggestion()
+            self.suggestion.clear("A new suggestion appears when the customer writes again.")
+
+    def _suggest_grounded(self) -> None:
+        """Refresh the articles for the whole conversation, then suggest a grounded reply."""
+        self._cancel_suggestion()
+        self.suggestion.start(self.profile_box.currentText())
+        contact_id, turns = self.contact.id, len(self.contact.turns)
+
+        def grounded(hits: list[Hit]) -> None:
+            if self.contact.id == contact_id and len(self.contact.turns) == turns:
+                self.request_suggestion(hits)
+
+        self.knowledge.refresh_for(self.contact.snapshot(), then=grounded)
+
+    def paste_as_customer(self) -> None:
+        text = clipboard_text().strip()
+        if not text:
+            self.statusBar().showMessage("The clipboard has no text to paste.", 4000)
+        elif self.add_text(Role.CUSTOMER, text):
+            self.statusBar().showMessage("Pasted as the customer's message.", 3000)
+
+    def _on_clipboard_captured(self, text: str) -> None:
+        if self.add_text(Role.CUSTOMER, text):
+            self.statusBar().showMessage("Copied text added as the customer's message.", 3000)
 
     def add_message_as_customer(self, text: str) -> None:
         self.add_message(Role.CUSTOMER, text)
@@ -424,16 +478,21 @@ class MainWindow(QMainWindow):
         (self.add_customer_message if role is Role.CUSTOMER else self.add_agent_message)()
 
     def new_contact(self) -> None:
+        self.start_contact(Contact(channel=Channel(self.channel_box.currentText())))
+        self.statusBar().showMessage("New contact started.", 3000)
+
+    def start_contact(self, contact: Contact) -> None:
+        """Make ``contact`` the window's: a new one, or one an integration started."""
         self._cancel_suggestion()
         self._demo = None
         self._company = self.runtime.settings.company_name
-        self.contact = Contact(channel=Channel(self.channel_box.currentText()))
-        self.customer_box.show_identifier("")
-        self.conversation.show_contact(self.contact)
-        self.history.contact_changed(self.contact)
-        self.history.show_for(self.contact)
+        self.contact = contact
+        self.channel_box.setCurrentText(contact.channel.value)
+        self.customer_box.show_identifier(contact.customer_identifier or "")
+        self.conversation.show_contact(contact)
+        self.history.contact_changed(contact)
+        self.history.show_for(contact)
         self.suggestion.clear()
-        self.statusBar().showMessage("New contact started.", 3000)
         self.start_prefill()
 
     def demo_step(self) -> None:
@@ -560,6 +619,7 @@ class MainWindow(QMainWindow):
         worker.signals.failed.connect(self._on_suggestion_failed)
         self._suggestion = worker
         self.suggestion.start(profile)
+        self.suggestion_began.emit(profile)
         self.workers.start(worker)
 
     def _is_current(self, worker_id: int) -> bool:
@@ -572,6 +632,7 @@ class MainWindow(QMainWindow):
     def _on_suggestion_item(self, worker_id: int, chunk: Chunk) -> None:
         if self._is_current(worker_id):
             self.suggestion.add(chunk)
+            self.suggestion_chunk.emit(chunk)
 
     def _on_suggestion_finished(self, worker_id: int, _result: object) -> None:
         if not self._is_current(worker_id):
@@ -588,6 +649,7 @@ class MainWindow(QMainWindow):
         )
         self.speed_label.setText(f"{stats.tokens_per_s:.0f} tok/s")
         self._suggestion = None
+        self.suggestion_done.emit(result)
 
     def _on_suggestion_failed(self, worker_id: int, exc: BaseException) -> None:
         if not self._is_current(worker_id):
@@ -616,7 +678,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("There is no suggestion to insert yet.", 4000)
             return
         self._cancel_suggestion()
-        QGuiApplication.clipboard().setText(strip_citations(text))
+        copy_text(strip_citations(text))
         self.statusBar().showMessage(
             "Copied. Paste it into your chat or email tool (Ctrl+V).", 5000
         )
@@ -649,7 +711,7 @@ class MainWindow(QMainWindow):
         log.warning("%s: %s", type(exc).__name__, exc.user_message)
         if isinstance(exc, ModelError):
             self._add_banner_line("Suggestions are off. " + exc.user_message)
-        elif isinstance(exc, (ProfileError, SettingsError)):
+        elif isinstance(exc, (ProfileError, SettingsError, IntegrationError)):
             self._add_banner_line(exc.user_message)
         elif isinstance(exc, KnowledgeError):
             self._add_banner_line("Knowledge articles are off. " + exc.user_message)

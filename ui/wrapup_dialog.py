@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from copilot.history.records import ContactSummary, Disposition, Sentiment, SummaryMethod
+from ui.clipboard_capture import copy_text
 
 _ERROR = "background:#fdecea; color:#7f1d1d; border:1px solid #f5c2c0; padding:4px"
 _METHODS = {
@@ -210,4 +211,4 @@ class WrapupDialog(QDialog):
         lines += [f"Resolution: {summary.resolution}"]
         lines += [f"Open: {o}" for o in summary.open_items]
         lines += [f"Sentiment: {summary.sentiment.value}; disposition: {summary.disposition.value}"]
-        QGuiApplication.clipboard().setText("\n".join(lines))
+        copy_text("\n".join(lines))

@@ -59,7 +59,9 @@ def prepare(
 
     sock = bind(host, port)
     app = create_app(live, token)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     bound = sock.getsockname()
     return RunningApi(host=bound[0], port=bound[1], token=token, server=server), sock

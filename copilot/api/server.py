@@ -67,11 +67,15 @@ def api_token() -> tuple[str, str]:
     backend, reason = usable_backend()
     if backend is None:
         return secrets.token_urlsafe(32), f"for this run only ({reason})"
-    token = backend.get_password(SERVICE, TOKEN_ENTRY)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        backend.set_password(SERVICE, TOKEN_ENTRY, token)
-    return token, "OS keyring"
+    try:
+        token = backend.get_password(SERVICE, TOKEN_ENTRY)
+        if not token:
+            token = secrets.token_urlsafe(32)
+            backend.set_password(SERVICE, TOKEN_ENTRY, token)
+    except Exception as exc:  # noqa: BLE001 - a locked or failing keyring: this run only
+        log.warning("API token not kept in the keyring: %s", exc)
+        return secrets.token_urlsafe(32), f"for this run only (the OS keyring failed: {exc})"
+    return str(token), "OS keyring"
 
 
 def stored_api_token() -> str | None:

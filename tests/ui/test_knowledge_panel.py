@@ -52,6 +52,9 @@ def open_window(qtbot, make_window, engine: FakeEngine):
     window = make_window(engine, knowledge=knowledge)
     with qtbot.waitSignal(window.knowledge.ready, timeout=5000):
         window.knowledge.start()
+    # The instructions' head start runs in a worker too; its prompt must not be taken
+    # for the suggestion's.
+    qtbot.waitUntil(lambda: len(engine.prefilled) == 1, timeout=5000)
     return window, knowledge
 
 
