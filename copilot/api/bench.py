@@ -14,6 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from copilot.api.events import read_events
 from copilot.api.live import LiveContacts
 from copilot.api.serve import start_in_thread
 from copilot.demo import load_demo
@@ -73,21 +74,17 @@ def _replay(client: Any, script: list[Any], turns: int) -> tuple[list[float], li
 
     def listen() -> None:
         with client.stream("GET", f"/v1/contacts/{contact_id}/stream", timeout=None) as stream:
-            name = ""
-            for line in stream.iter_lines():
-                if line.startswith(": connected"):
+            for name, _data in read_events(stream.iter_lines()):
+                if name == "connected":
                     ready.set()
-                elif line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    if name == "token" and not first.is_set():
-                        marks["first"] = time.perf_counter()
-                        first.set()
-                    elif name in {"done", "failed"}:
-                        marks["done"] = time.perf_counter()
-                        finished.set()
-                    elif name == "ended":
-                        return
+                elif name == "token" and not first.is_set():
+                    marks["first"] = time.perf_counter()
+                    first.set()
+                elif name in {"done", "failed"}:
+                    marks["done"] = time.perf_counter()
+                    finished.set()
+                elif name == "ended":
+                    return
 
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()

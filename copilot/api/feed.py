@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from copilot.api.events import read_events
 from copilot.api.models import MessageEvent, StartContact
 from copilot.errors import CopilotError
 
@@ -98,24 +99,19 @@ def _listen(
 ) -> None:
     """Print suggestion tokens as they arrive; set ``done`` after each finished one."""
     with client.http.stream("GET", f"/v1/contacts/{contact_id}/stream", timeout=None) as response:
-        name = ""
-        for line in response.iter_lines():
-            if line.startswith(": connected"):
+        for name, data in read_events(response.iter_lines()):
+            if name == "connected":
                 ready.set()
-            elif line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-                if name == "token":
-                    out.write(data["text"])
-                elif name == "replace":
-                    out.write("\n  (revised) " + data["text"])
-                elif name in {"done", "failed"}:
-                    out.write("\n" if name == "done" else f"\n  failed: {data['text']}\n")
-                    done.set()
-                elif name == "ended":
-                    return
-                out.flush()
+            elif name == "token":
+                out.write(data["text"])
+            elif name == "replace":
+                out.write("\n  (revised) " + data["text"])
+            elif name in {"done", "failed"}:
+                out.write("\n" if name == "done" else f"\n  failed: {data['text']}\n")
+                done.set()
+            elif name == "ended":
+                return
+            out.flush()
 
 
 def feed(
