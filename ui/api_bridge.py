@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from copilot.api.live import LiveContact, LiveContacts, UnknownContact
-from copilot.api.models import DEFAULT_PORT, ArticleOut
+from copilot.api.live import LiveContact, LiveContacts, UnknownContact, article_out
+from copilot.api.models import DEFAULT_PORT
 from copilot.conversation import Role
 from copilot.errors import Cancelled, CopilotError
-from copilot.kb.grounding import heading
 from copilot.suggest import Chunk, Suggestion
 from ui.worker import Worker
 
@@ -50,17 +49,6 @@ def api_port() -> int:
             f"The local API is off: {PORT_ENV}={raw!r} is not a port number (0 to 65535)."
         )
     return int(raw)
-
-
-def article_out(hit: Hit) -> ArticleOut:
-    return ArticleOut(
-        doc_id=hit.passage.doc_id,
-        title=hit.passage.title,
-        heading=heading(hit),
-        passage=hit.passage.text,
-        highlight=hit.highlighted_text,
-        score=round(hit.score, 4),
-    )
 
 
 @dataclass

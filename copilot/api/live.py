@@ -31,11 +31,26 @@ from copilot.suggest import stream_suggestion
 
 if TYPE_CHECKING:
     from copilot.history.service import History
+    from copilot.kb.retrieval import Hit
     from copilot.kb.service import KnowledgeBase
     from copilot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MAX_LIVE = 200
+
+
+def article_out(hit: Hit) -> ArticleOut:
+    """A knowledge hit as the API reports it: the article, the passage and its highlight."""
+    from copilot.kb.grounding import heading
+
+    return ArticleOut(
+        doc_id=hit.passage.doc_id,
+        title=hit.passage.title,
+        heading=heading(hit),
+        passage=hit.passage.text,
+        highlight=hit.highlighted_text,
+        score=round(hit.score, 4),
+    )
 
 
 class UnknownContact(CopilotError):  # noqa: N818 - reads as the answer it becomes (404)
@@ -216,24 +231,14 @@ class LiveContacts:
     def _ground(self, live: LiveContact, contact: Contact) -> tuple[Any, ...]:
         if self.knowledge is None:
             return ()
-        from copilot.kb.grounding import heading, sources
+        from copilot.kb.grounding import sources
 
         try:
             hits = self.knowledge.for_contact(contact, k=5)
         except CopilotError as exc:
             log.warning("knowledge unavailable for an API contact: %s", exc.user_message)
             return ()
-        live.articles = [
-            ArticleOut(
-                doc_id=h.passage.doc_id,
-                title=h.passage.title,
-                heading=heading(h),
-                passage=h.passage.text,
-                highlight=h.highlighted_text,
-                score=round(h.score, 4),
-            )
-            for h in hits
-        ]
+        live.articles = [article_out(h) for h in hits]
         return sources(hits)
 
     def _update(

@@ -14,30 +14,15 @@ import pytest
 
 from copilot.conversation import Role
 from copilot.demo import load_demo
-from copilot.runtime import Runtime
-from copilot.settings import Settings
+from tests.e2e.conftest import own_runtime, shown_and_loaded
 from ui.app import create_window, open_services_after_model
 
 
 @pytest.fixture
 def served_window(qtbot, real_runtime, monkeypatch):
     monkeypatch.setenv("AGENT_COPILOT_API_PORT", "0")
-    # The shared runtime's settings were read for the session's first test; this test's
-    # data folder (history, knowledge base, keyring file) is its own.
-    runtime = Runtime(
-        settings=Settings(active_profile="friendly"),
-        profiles=real_runtime.profiles,
-        engine=real_runtime.engine,
-    )
-    window = create_window(runtime)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    open_services_after_model(window)
-    with qtbot.waitSignal(window.model_state_changed, timeout=60_000) as blocker:
-        window.start_model_load()
-    assert blocker.args == ["ready"]
+    window = create_window(own_runtime(real_runtime))
+    shown_and_loaded(qtbot, window, before_load=open_services_after_model)
     qtbot.waitUntil(lambda: window.api.running is not None, timeout=60_000)
     # Only waited for, never driven: the suggestion is grounded once the articles are in.
     qtbot.waitUntil(lambda: window.history.history is not None, timeout=60_000)

@@ -7,28 +7,13 @@ import time
 import pytest
 
 from copilot.history.records import SummaryMethod
-from copilot.runtime import Runtime
-from copilot.settings import Settings
+from tests.e2e.conftest import own_runtime, shown_and_loaded
 from ui.app import create_window
 
 
 @pytest.fixture
 def history_window(qtbot, real_runtime):
-    # The shared runtime's settings were read for the first test of the session; this
-    # test's data folder (and keyring file) are its own.
-    runtime = Runtime(
-        settings=Settings(active_profile="friendly"),
-        profiles=real_runtime.profiles,
-        engine=real_runtime.engine,
-    )
-    window = create_window(runtime)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    with qtbot.waitSignal(window.model_state_changed, timeout=60_000) as blocker:
-        window.start_model_load()
-    assert blocker.args == ["ready"]
+    window = shown_and_loaded(qtbot, create_window(own_runtime(real_runtime)))
     with qtbot.waitSignal(window.history.ready, timeout=60_000):
         window.history.start_once()
     return window

@@ -12,20 +12,13 @@ import pytest
 from copilot.conversation import Role
 from copilot.runtime import Runtime
 from copilot.settings import Settings
+from tests.e2e.conftest import shown_and_loaded
 from ui.app import create_window
 
 
 @pytest.fixture
 def real_window(qtbot, real_runtime):
-    window = create_window(real_runtime)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    with qtbot.waitSignal(window.model_state_changed, timeout=60_000) as blocker:
-        window.start_model_load()
-    assert blocker.args == ["ready"]
-    return window
+    return shown_and_loaded(qtbot, create_window(real_runtime))
 
 
 def test_window_streams_a_real_suggestion(qtbot, real_window, tmp_path: Path):
