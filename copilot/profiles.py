@@ -48,9 +48,22 @@ class Profile(BaseModel):
     max_words: int = Field(default=80, ge=5, le=400)
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)
     avoid_phrases: tuple[str, ...] = ()
+    avoid_action: Literal["flag", "remove"] = Field(
+        default="flag",
+        description="'flag' warns the agent about a phrase to avoid; 'remove' cuts it out.",
+    )
     closing_line: str = Field(default="", max_length=300)
+    disclaimer: str = Field(
+        default="",
+        max_length=600,
+        description="Mandatory text every reply ends with (added when the model left it out).",
+    )
+    german_address: Literal["any", "formal", "informal"] = Field(
+        default="any",
+        description="For German replies: 'formal' (Sie) or 'informal' (du) address is checked.",
+    )
 
-    @field_validator("system_prompt", "closing_line", "tone")
+    @field_validator("system_prompt", "closing_line", "disclaimer", "tone")
     @classmethod
     def _known_variables(cls, value: str) -> str:
         try:
