@@ -19,6 +19,7 @@ from copilot.errors import ConversationError
 from copilot.guard import LeakGuard
 from copilot.profiles import Profile
 from copilot.prompt import ChatMessage, Prompt, Source, build_prompt, template_values
+from copilot.rules import add_endings, apply_rules
 
 WITHHELD = (
     "[Suggestion withheld: it started to repeat the copilot's internal instructions. "
@@ -117,7 +118,8 @@ def stream_suggestion(
     result.language, result.omitted_turns = prompt.language, prompt.omitted_turns
     values = template_values(request.contact, request.company, request.agent_name)
     closing = profile.render(profile.closing_line, values).strip()
-    guard = LeakGuard(prompt.protected_text, allowed=closing)
+    disclaimer = profile.render(profile.disclaimer, values).strip()
+    guard = LeakGuard(prompt.protected_text, allowed=closing + "\n" + disclaimer)
     started = time.perf_counter()
     pieces = engine.stream(
         tokens,
@@ -141,38 +143,19 @@ def stream_suggestion(
     finally:
         pieces.close()
         result.total_s = time.perf_counter() - started
-    yield from _finish(result, profile, closing, request.sources)
-
-
-def trim_to_words(text: str, max_words: int) -> str:
-    """Cut to ``max_words``, then back to the last full sentence if one ends in the second half."""
-    words = text.split()
-    if len(words) <= max_words:
-        return text
-    cut = " ".join(words[:max_words])
-    end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind(".\n"))
-    if cut[-1:] in ".!?":
-        return cut
-    return cut[: end + 1] if end >= len(cut) // 2 else cut + "…"
+    yield from _finish(result, profile, (closing, disclaimer), request.sources)
 
 
 def _finish(
-    result: Suggestion, profile: Profile, closing: str, sources: tuple[Source, ...] = ()
+    result: Suggestion, profile: Profile, endings: tuple[str, str], sources: tuple[Source, ...] = ()
 ) -> Iterator[Chunk]:
-    """Rules checked after generation, not only asked for in the prompt."""
-    trimmed = trim_to_words(result.text.strip(), profile.max_words)
-    cited, result.citations = cite(trimmed, sources)
-    changed = cited != result.text
-    result.text = cited
-    lowered = result.text.lower()
-    for phrase in profile.avoid_phrases:
-        if phrase.lower() in lowered:
-            result.flags.append(f"contains a phrase to avoid: “{phrase}”")
-    if not result.text.strip():
-        result.flags.append("the model returned no text")
-    if closing and closing.lower() not in lowered:
-        result.text = result.text.rstrip() + ("\n\n" if result.text.strip() else "") + closing
-        changed = True
+    """The profile's rules, checked after generation and not only asked for (rules.py)."""
+    ruled = apply_rules(result.text, profile, language=result.language)
+    result.flags += ruled.flags
+    cited, result.citations = cite(ruled.text, sources)
+    final = add_endings(cited, *endings)
+    changed = final != result.text
+    result.text = final
     if changed:
         yield Chunk(result.text, replace=True)
 

@@ -7,7 +7,8 @@ from copilot.errors import Cancelled, ConversationError
 from copilot.guard import LeakGuard
 from copilot.paths import bundled_prompts_dir
 from copilot.profiles import load_profiles
-from copilot.suggest import WITHHELD, SuggestionRequest, stream_suggestion, suggest, trim_to_words
+from copilot.rules import trim_to_words
+from copilot.suggest import WITHHELD, SuggestionRequest, stream_suggestion, suggest
 from tests.fakes import FakeEngine
 
 PROFILES = load_profiles(bundled_prompts_dir())
