@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     from copilot.api.cli import add_parsers as add_api_parsers
 
     add_api_parsers(sub)
+    from copilot.analytics.cli import add_parsers as add_stats_parsers
+
+    add_stats_parsers(sub)
     return parser
 
 
@@ -276,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.api.cli import run_api
 
             return run_api(args, runtime)
+        if args.command == "stats":
+            from copilot.analytics.cli import run_stats
+
+            return run_stats(args, runtime)
         if args.command == "eval":
             from copilot.kb.cli import run_eval
 
