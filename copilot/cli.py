@@ -1,4 +1,4 @@
-"""Command line: ``agent-copilot [suggest|demo|bench|profiles]``; no command opens the window."""
+"""Command line: ``agent-copilot COMMAND``; no command opens the window."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default="10000,100000", help="kb: passage counts to query at")
     p.add_argument("--turns", type=int, default=20, help="turns of the scripted conversation")
 
-    sub.add_parser("profiles", help="list the profiles and any broken profile files")
+    from copilot.profiles_cli import add_parsers as add_profiles_parsers
+
+    add_profiles_parsers(sub)
     from copilot.history.cli import add_parsers as add_history_parsers
     from copilot.kb.cli import add_parsers
 
@@ -216,15 +218,6 @@ def _demo_knowledge(runtime: Runtime) -> Any:
         return None
 
 
-def cmd_profiles(args: argparse.Namespace, runtime: Runtime) -> int:
-    for name in runtime.profiles.names():
-        marker = "*" if name == runtime.default_profile_name else " "
-        print(f"{marker} {name:28} {runtime.profiles.profiles[name].description}")
-    for error in runtime.profiles.errors:
-        print(f"error: {error.user_message}", file=sys.stderr)
-    return 1 if runtime.profiles.errors else 0
-
-
 def _open_window(argv: list[str]) -> int:
     """The window is found through an entry point, so the core never imports the UI."""
     frontends = entry_points(group="agent_copilot.frontends", name="window")
@@ -287,7 +280,11 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.kb.cli import run_eval
 
             return run_eval(args)
-        handler = {"suggest": cmd_suggest, "demo": cmd_demo, "profiles": cmd_profiles}[args.command]
+        if args.command == "profiles":
+            from copilot.profiles_cli import run_profiles
+
+            return run_profiles(args, runtime)
+        handler = {"suggest": cmd_suggest, "demo": cmd_demo}[args.command]
         return handler(args, runtime)
     except CopilotError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)

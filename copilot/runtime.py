@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from copilot.conversation import Contact
 from copilot.engine import Engine
-from copilot.errors import CopilotError
+from copilot.errors import CopilotError, ProfileError
 from copilot.paths import bundled_prompts_dir
-from copilot.profiles import Profile, ProfileSet, load_profiles
+from copilot.profile_library import ProfileLibrary
+from copilot.profiles import Profile, ProfileSet
 from copilot.settings import Settings, load_settings
 from copilot.suggest import SuggestionRequest
 
 log = logging.getLogger(__name__)
+
+
+def open_library(settings: Settings) -> tuple[ProfileLibrary, list[ProfileError]]:
+    """The published profiles; the shipped ones, read-only, when their folder cannot be made."""
+    try:
+        return ProfileLibrary.open(settings), []
+    except ProfileError as exc:
+        fallback = ProfileLibrary(
+            bundled_prompts_dir(), read_only=True, read_only_reason=exc.user_message
+        )
+        return fallback, [exc]
 
 
 @dataclass
@@ -23,6 +34,7 @@ class Runtime:
     profiles: ProfileSet
     engine: Engine
     problems: list[CopilotError] = field(default_factory=list)
+    _library: ProfileLibrary | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def create(cls, settings: Settings | None = None) -> Runtime:
@@ -31,10 +43,27 @@ class Runtime:
         if settings is None:
             settings, messages = load_settings()
             problems += [CopilotError(m) for m in messages]
-        folder = Path(settings.profiles_dir) if settings.profiles_dir else bundled_prompts_dir()
-        profiles = load_profiles(folder)
+        library, errors = open_library(settings)
+        problems += errors
+        profiles = library.load()
         problems += profiles.errors
-        return cls(settings=settings, profiles=profiles, engine=Engine(settings), problems=problems)
+        runtime = cls(settings=settings, profiles=profiles, engine=Engine(settings))
+        runtime.problems = problems
+        runtime._library = library
+        return runtime
+
+    @property
+    def library(self) -> ProfileLibrary:
+        """Where profiles are published; opened on first use for a hand-made Runtime."""
+        if self._library is None:
+            self._library, errors = open_library(self.settings)
+            self.problems += errors
+        return self._library
+
+    def reload_profiles(self) -> list[ProfileError]:
+        """Re-read the published profiles (after a publish or an import); returns what is wrong."""
+        self.profiles = self.library.load()
+        return list(self.profiles.errors)
 
     @property
     def default_profile_name(self) -> str:
