@@ -74,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_services_after_model(window: MainWindow) -> None:
-    """The history, the knowledge base and the local API open once the model is in.
+    """The history, approved replies, knowledge base and local API open once the model is in.
 
     All loading at once would slow the first paint and the first suggestion. The
     history goes first: it is what a new contact shows.
     """
     window.model_state_changed.connect(lambda _state: window.history.start_once())
+    window.model_state_changed.connect(lambda _state: window.macros_start_once())
     window.model_state_changed.connect(lambda _state: window.knowledge.start_once())
     window.model_state_changed.connect(lambda _state: window.api.start_once())

@@ -1,7 +1,8 @@
 """Knowledge articles for the live contact: title, section, the passage that matters.
 
 Hits are drawn as HTML in a text browser; the links under each hit open the
-article, copy its link or pin it (pinned hits stay on top across refreshes).
+article, copy its link, pin it (pinned hits stay on top across refreshes) or rate
+it (Helpful / Not helpful, the latter with a reason).
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from copilot.analytics.events import Reason
 from ui.clipboard_capture import copy_text
+from ui.feedback import reason_menu
 
 # Type names only: the knowledge base loads chromadb, which must not slow the start.
 if TYPE_CHECKING:
@@ -53,12 +58,17 @@ class KnowledgePanel(QWidget):
     open_requested = Signal(object)
     #: Hits were drawn: (how many, "conversation" or "search").
     hits_shown = Signal(int, str)
+    #: The agent rated a hit: (hit, up, reason or None).
+    feedback_given = Signal(object, bool, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("knowledgePanel")
         self.hits: list[Hit] = []
         self.pinned: list[Hit] = []
+        #: Rated hits by chunk id (a rating holds across refreshes of the same passage).
+        self.rated: dict[str, bool] = {}
+        self.menu: QMenu | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -103,6 +113,7 @@ class KnowledgePanel(QWidget):
             links = [f'<a href="open:{index}">Open</a>', f'<a href="pin:{index}">{pin}</a>']
             if link:
                 links.insert(1, f'<a href="copy:{index}">Copy link</a>')
+            links.append(self._rating(index, hit))
             marker = "📌 " if pin == "Unpin" else ""
             blocks.append(
                 f'<p style="margin-bottom:2px"><b>[{index + 1}] {marker}'
@@ -113,6 +124,28 @@ class KnowledgePanel(QWidget):
                 + "</p>"
             )
         self.view.setHtml("".join(blocks))
+
+    def _rating(self, index: int, hit: Hit) -> str:
+        rated = self.rated.get(hit.passage.chunk_id)
+        if rated is not None:
+            verdict = "helpful" if rated else "not helpful"
+            return f'<span style="color:#6b7280">Thanks ({verdict})</span>'
+        return (
+            f'<a href="up:{index}" style="color:#15803d">Helpful</a> · '
+            f'<a href="down:{index}" style="color:#b91c1c">Not helpful</a>'
+        )
+
+    def rate(self, hit: Hit, up: bool, reason: Reason | None = None) -> None:
+        """Record a rating once per passage and show it as thanks."""
+        if hit.passage.chunk_id in self.rated:
+            return
+        self.rated[hit.passage.chunk_id] = up
+        self._render()
+        self.feedback_given.emit(hit, up, reason)
+
+    def _ask_reason(self, hit: Hit) -> None:
+        self.menu = reason_menu(self, lambda reason: self.rate(hit, False, reason))
+        self.menu.popup(QCursor.pos(), self.menu.activeAction())
 
     def _on_search(self) -> None:
         text = self.search_box.text().strip()
@@ -131,6 +164,10 @@ class KnowledgePanel(QWidget):
             self.set_status("Link copied")
         elif action == "pin":
             self.toggle_pin(hit)
+        elif action == "up":
+            self.rate(hit, True)
+        elif action == "down":
+            self._ask_reason(hit)
 
     def toggle_pin(self, hit: Hit) -> None:
         ids = [h.passage.chunk_id for h in self.pinned]

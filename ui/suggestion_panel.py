@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from copilot.language import language_name
 from copilot.suggest import Chunk, Suggestion
+from ui.feedback import FeedbackButtons
 
 
 class SuggestionPanel(QWidget):
@@ -35,9 +36,11 @@ class SuggestionPanel(QWidget):
         self.meta = QLabel("")
         self.meta.setObjectName("suggestionMeta")
         self.meta.setStyleSheet("color:#6b7280")
+        self.feedback = FeedbackButtons("suggestion", ("Alt+Up", "Alt+Down"))
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.meta)
+        header.addWidget(self.feedback)
         layout.addLayout(header)
 
         self.text = QPlainTextEdit()
@@ -83,6 +86,7 @@ class SuggestionPanel(QWidget):
         self.meta.setText(profile)
         self.notice.hide()
         self.sources.hide()
+        self.feedback.reset(enabled=False)
         self.set_busy(True)
 
     def add(self, chunk: Chunk) -> None:
@@ -96,6 +100,7 @@ class SuggestionPanel(QWidget):
 
     def finish(self, result: Suggestion, tokens_per_s: float) -> None:
         self.set_busy(False)
+        self.feedback.reset(enabled=True)
         parts = [result.profile, language_name(result.language)]
         if result.first_token_s is not None:
             parts.append(f"{result.first_token_s * 1000:.0f} ms")
@@ -124,6 +129,7 @@ class SuggestionPanel(QWidget):
         self.meta.setText("")
         self.notice.hide()
         self.sources.hide()
+        self.feedback.reset(enabled=False)
         self.set_busy(False)
 
     def set_busy(self, busy: bool) -> None:

@@ -1,31 +1,21 @@
-"""The side panel: conversation, message box, streamed suggestion, profile picker."""
+"""The side panel: wires the conversation, suggestion, approved replies, history and articles.
+
+The widgets are built in ``ui.window_layout`` and the shortcuts in ``ui.window_actions``;
+the suggestion's lifecycle lives in ``ui.suggestion_controller``.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent
 
-from copilot.conversation import Channel, Contact, Role
+from copilot.analytics.events import Reason, Source
+from copilot.conversation import Channel, Contact, Role, Turn
 from copilot.demo import DEMO_COMPANY, load_demo, play
-from copilot.engine import EngineState
 from copilot.errors import (
     CopilotError,
     KnowledgeError,
@@ -35,27 +25,23 @@ from copilot.errors import (
     SettingsError,
     StoreError,
 )
-from copilot.kb.grounding import heading
-from copilot.model_file import ModelInfo
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
-from copilot.suggest import Chunk, prefill, stream_suggestion, strip_citations
 from ui.api_bridge import ApiBridge, IntegrationError
-from ui.clipboard_capture import ClipboardCapture, clipboard_text, copy_text
-from ui.conversation_view import ConversationView
-from ui.customer_box import CustomerBox
+from ui.clipboard_capture import ClipboardCapture, clipboard_text
 from ui.errors import show_crash, user_message
+from ui.feedback import FeatureOff, Recorder, open_analytics
 from ui.history_controller import HistoryController
-from ui.history_panel import HistoryPanel
 from ui.knowledge_controller import KnowledgeController, KnowledgeFactory
-from ui.knowledge_panel import KnowledgePanel
-from ui.suggestion_panel import SuggestionPanel
+from ui.macro_strip import MacroController
+from ui.suggestion_controller import SuggestionController
+from ui.window_actions import build_actions
+from ui.window_layout import WindowLayout
 from ui.worker import Worker, WorkerPool
 
 # Type names only: the knowledge base loads chromadb, which must not slow the start.
 if TYPE_CHECKING:
     from copilot.kb.retrieval import Hit
-
 
 log = logging.getLogger(__name__)
 
@@ -67,34 +53,7 @@ def _open_knowledge(runtime: Runtime) -> object:
     return KnowledgeBase(runtime.settings)
 
 
-DEFAULT_SIZE = (440, 880)
-#: Shares of the height: customer/knowledge tabs, conversation, suggestion.
-SPLIT_SHARES = (56, 18, 26)
-SHORTCUTS = [
-    ("Ctrl+Enter", "add the text as the customer's message and suggest a reply"),
-    ("Ctrl+Shift+Enter", "add the text as the reply you sent"),
-    ("Ctrl+I", "insert: copy the suggestion to the clipboard"),
-    ("Ctrl+R", "regenerate the suggestion"),
-    ("Esc", "stop or dismiss the suggestion"),
-    ("Ctrl+P", "choose the profile"),
-    ("Ctrl+L", "go to the message box"),
-    ("Ctrl+K", "search the knowledge base"),
-    ("Ctrl+O", "import a folder of articles into the knowledge base"),
-    ("Ctrl+F", "find the customer: phone, email, handle or name (Enter shows their history)"),
-    ("Ctrl+Shift+S", "summarise the live contact with the model (for a handover)"),
-    ("Ctrl+E", "end the contact: check and save the wrap-up note"),
-    ("Ctrl+S", "in the wrap-up note: save it"),
-    ("Ctrl+N", "start a new contact"),
-    ("Ctrl+T", "keep the panel on top of other windows"),
-    ("Ctrl+Shift+V", "paste the clipboard as the customer's message"),
-    ("Ctrl+Shift+C", "capture: each text you copy becomes the customer's message (on/off)"),
-    ("Ctrl+Shift+I", "integration: the local API's address and token"),
-    ("Ctrl+Shift+D", "demo: play the next customer message"),
-    ("F1", "this list"),
-]
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowLayout):
     #: "ready" or "failed" once the background model load ends.
     model_state_changed = Signal(str)
     #: The window's suggestion, for the API to mirror: profile; each Chunk; the Suggestion.
@@ -114,223 +73,51 @@ class MainWindow(QMainWindow):
         self.window_state = window_state
         self.workers = WorkerPool()
         self.contact = Contact()
-        self._suggestion: Worker | None = None
-        self._pending_suggestion = False
-        self._demo = None
+        self._demo: Iterator[tuple[Contact, Turn | None]] | None = None
         self._company = runtime.settings.company_name
-        self._grounding: list[Hit] = []
+        self.recorder = Recorder(None, self.report)
         self.setWindowTitle("Agent Copilot")
         self.setObjectName("mainWindow")
         self.setMinimumWidth(320)
         self._build()
-        self._build_actions()
+        build_actions(self)
         self._restore_geometry()
+        self.analytics = open_analytics(runtime.settings, self.report)
+        self.recorder.analytics = self.analytics
         for problem in runtime.problems:
             self.report(problem)
 
-    # -- layout --------------------------------------------------------------------
+    # -- wiring ----------------------------------------------------------------------
     def _build(self) -> None:
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        self.addToolBar(toolbar)
-        toolbar.addWidget(QLabel(" Profile "))
-        self.profile_box = QComboBox()
-        self.profile_box.setObjectName("profileBox")
-        self.profile_box.addItems(self.runtime.profiles.names())
-        self.profile_box.setCurrentText(self.runtime.default_profile_name)
-        self.profile_box.setToolTip("Tone profile for suggestions (Ctrl+P)")
-        # Long profile names must not push the toolbar's actions out of a narrow window.
-        self.profile_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.profile_box.setMinimumContentsLength(9)
+        self.capture = ClipboardCapture(self)
+        self.build_widgets()
         self.profile_box.currentTextChanged.connect(self._on_profile_changed)
-        toolbar.addWidget(self.profile_box)
-        self._toolbar = toolbar
-
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(8, 6, 8, 6)
-        contact_row = QHBoxLayout()
-        contact_row.addWidget(QLabel("Channel"))
-        self.channel_box = QComboBox()
-        self.channel_box.setObjectName("channelBox")
-        self.channel_box.addItems([c.value for c in Channel])
-        self.channel_box.setCurrentText(self.contact.channel.value)
         self.channel_box.currentTextChanged.connect(self._on_channel_changed)
-        contact_row.addWidget(self.channel_box)
-        self.customer_box = CustomerBox()
         self.customer_box.entered.connect(self._on_customer_entered)
         self.customer_box.picked.connect(self._on_customer_picked)
-        contact_row.addWidget(self.customer_box, 1)
-        layout.addLayout(contact_row)
-        self.banner = QLabel("")
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.setStyleSheet(
-            "background:#fdecea; color:#7f1d1d; border:1px solid #f5c2c0;"
-            "padding:6px; border-radius:4px"
-        )
-        self.banner.hide()
-        layout.addWidget(self.banner)
-
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setObjectName("mainSplitter")
-        self.history_panel = HistoryPanel()
-        self.conversation = ConversationView()
-        self.knowledge_panel = KnowledgePanel()
-        self.suggestion = SuggestionPanel()
-        # The customer's history and the articles share the top: a narrow window has no
-        # room for both to be readable. The history shows when a known customer's
-        # contact starts; the articles when there is no history to show.
-        self.side_tabs = QTabWidget()
-        self.side_tabs.setObjectName("sideTabs")
-        self.side_tabs.setDocumentMode(True)
-        self.side_tabs.addTab(self.history_panel, "Customer")
-        self.side_tabs.addTab(self.knowledge_panel, "Knowledge")
-        self.side_tabs.setTabToolTip(0, "Customer history and the live summary (Ctrl+F)")
-        self.side_tabs.setTabToolTip(1, "Knowledge articles for the conversation (Ctrl+K)")
-        panes = (self.side_tabs, self.conversation, self.suggestion)
-        for index, (pane, share) in enumerate(zip(panes, SPLIT_SHARES, strict=True)):
-            splitter.addWidget(pane)
-            splitter.setStretchFactor(index, share)
-            splitter.setCollapsible(index, False)
-        splitter.setSizes([share * 10 for share in SPLIT_SHARES])
-        self.splitter = splitter
+        self.customer_button.clicked.connect(self.add_customer_message)
+        self.agent_button.clicked.connect(self.add_agent_message)
         self.knowledge = KnowledgeController(self.knowledge_panel, self._knowledge_factory, self)
-        self.knowledge.failed.connect(lambda exc: self.report(exc))
+        self.knowledge.failed.connect(self.report)
+        self.knowledge_panel.hits_shown.connect(self._on_hits_shown)
+        self.knowledge_panel.open_requested.connect(self._on_article_opened)
+        self.knowledge_panel.feedback_given.connect(self._on_hit_feedback)
         self.history = HistoryController(self.history_panel, self.runtime, self)
-        self.history.failed.connect(lambda exc: self.report(exc))
+        self.history.failed.connect(self.report)
         self.history.ready.connect(self._on_history_ready)
         self.history.saved.connect(self._on_contact_saved)
         self.history.shown.connect(self._on_history_shown)
-        self.knowledge_panel.hits_shown.connect(self._on_hits_shown)
         self.customer_box.set_search(self.history.search)
+        self.suggestions = SuggestionController(self.suggestion, self, self.recorder)
+        self.suggestions.began.connect(self.suggestion_began)
+        self.suggestions.chunk.connect(self.suggestion_chunk)
+        self.suggestions.done.connect(self.suggestion_done)
+        self.suggestions.model_state.connect(self.model_state_changed)
+        self.macros = MacroController(self.macro_strip, self, self.recorder)
+        self.macros.failed.connect(self.report)
         self.api = ApiBridge(self)
-        self.capture = ClipboardCapture(self)
         self.capture.captured.connect(self._on_clipboard_captured)
         self.capture.skipped.connect(lambda why: self.statusBar().showMessage(why, 6000))
-        self.suggestion.source_clicked.connect(self._on_source_clicked)
-        layout.addWidget(splitter, 1)
-
-        self.input = QPlainTextEdit()
-        self.input.setObjectName("messageInput")
-        self.input.setPlaceholderText(
-            "Type or paste a message. Ctrl+Enter: the customer said it. "
-            "Ctrl+Shift+Enter: you sent it."
-        )
-        self.input.setMaximumHeight(72)
-        layout.addWidget(self.input)
-        row = QHBoxLayout()
-        self.customer_button = QPushButton("Customer said")
-        self.customer_button.setToolTip(
-            "Add as the customer's message and suggest a reply (Ctrl+Enter)"
-        )
-        self.agent_button = QPushButton("I sent")
-        self.agent_button.setToolTip("Add as the reply you sent (Ctrl+Shift+Enter)")
-        row.addWidget(self.customer_button, 1)
-        row.addWidget(self.agent_button, 1)
-        layout.addLayout(row)
-        self.setCentralWidget(central)
-
-        self.customer_button.clicked.connect(self.add_customer_message)
-        self.agent_button.clicked.connect(self.add_agent_message)
-        self.suggestion.insert_requested.connect(self.insert_suggestion)
-        self.suggestion.regenerate_requested.connect(self.regenerate)
-        self.suggestion.dismiss_requested.connect(self.dismiss)
-
-        status = self.statusBar()
-        status.addPermanentWidget(self.capture.indicator)
-        self.model_label = QLabel("")
-        self.state_label = QLabel("")
-        self.speed_label = QLabel("")
-        for label, name in (
-            (self.model_label, "modelLabel"),
-            (self.state_label, "stateLabel"),
-            (self.speed_label, "speedLabel"),
-        ):
-            label.setObjectName(name)
-            status.addPermanentWidget(label)
-        self.resize(*DEFAULT_SIZE)
-
-    def _build_actions(self) -> None:
-        def action(text: str, keys: list[str], slot, checkable: bool = False) -> QAction:
-            act = QAction(text, self)
-            act.setShortcuts([QKeySequence(k) for k in keys])
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.setCheckable(checkable)
-            (act.toggled if checkable else act.triggered).connect(slot)
-            self.addAction(act)
-            return act
-
-        action("Customer said", ["Ctrl+Return", "Ctrl+Enter"], self.add_customer_message)
-        action("I sent", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"], self.add_agent_message)
-        action("Insert", ["Ctrl+I"], self.insert_suggestion)
-        action("Regenerate", ["Ctrl+R"], self.regenerate)
-        action("Dismiss", ["Escape"], self.dismiss)
-        action(
-            "Profile",
-            ["Ctrl+P"],
-            lambda: (self.profile_box.setFocus(), self.profile_box.showPopup()),
-        )
-        action("Message box", ["Ctrl+L"], lambda: self.input.setFocus())
-        action("Search knowledge", ["Ctrl+K"], self._focus_knowledge_search)
-        self.import_action = action(
-            "Import articles…", ["Ctrl+O"], self.knowledge.choose_and_import
-        )
-        self.new_action = action("New contact", ["Ctrl+N"], self.new_contact)
-        self.end_action = action("End contact", ["Ctrl+E"], self.end_contact)
-        self.summarise_action = action(
-            "Summarise the live contact", ["Ctrl+Shift+S"], self.history.summarise_now
-        )
-        action("Find customer", ["Ctrl+F"], self._focus_customer_box)
-        self.demo_action = action("Demo: next customer message", ["Ctrl+Shift+D"], self.demo_step)
-        action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
-        action("Paste as the customer's message", ["Ctrl+Shift+V"], self.paste_as_customer)
-        self.capture_action = action(
-            "Capture", ["Ctrl+Shift+C"], self.capture.set_enabled, checkable=True
-        )
-        self.capture_action.setToolTip(
-            "Capture the clipboard: each text you copy becomes the customer's message "
-            "(Ctrl+Shift+C)"
-        )
-        self.integration_action = action("Integration…", ["Ctrl+Shift+I"], self.api.show_dialog)
-        self.integration_action.setToolTip("The local API's address and token (Ctrl+Shift+I)")
-        self.pin_action = action("Always on top", ["Ctrl+T"], self._on_pin_toggled, checkable=True)
-        self.pin_action.setToolTip("Keep this panel above other windows (Ctrl+T)")
-        self.pin_action.setText("Pin")
-        self.new_action.setText("New")
-        self.new_action.setToolTip("Start a new contact (Ctrl+N)")
-        self._toolbar.addSeparator()
-        self._toolbar.addAction(self.pin_action)
-        self._toolbar.addAction(self.new_action)
-        self.end_action.setText("End")
-        self.end_action.setToolTip("End the contact: check and save the wrap-up note (Ctrl+E)")
-        self._toolbar.addAction(self.end_action)
-        self._toolbar.addAction(self.demo_action)
-        self.import_action.setText("Import")
-        self.import_action.setToolTip(
-            "Import a folder of articles into the knowledge base (Ctrl+O)"
-        )
-        self._toolbar.addAction(self.import_action)
-        self._toolbar.addAction(self.capture_action)
-        self._toolbar.addAction(self.integration_action)
-        self.demo_action.setText("Demo")
-        self.demo_action.setToolTip(
-            "Play the next customer message of the demo contact (Ctrl+Shift+D)"
-        )
-
-    def show_shortcuts(self) -> None:
-        rows = "".join(
-            f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS
-        )
-        box = QMessageBox(self)
-        box.setObjectName("shortcutsDialog")
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setText(f"<table>{rows}</table>")
-        box.open()
 
     # -- geometry --------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -344,24 +131,30 @@ class MainWindow(QMainWindow):
         self.pin_action.setChecked(pinned in (True, "true"))
         capture = self.window_state.value("clipboard_capture", False)
         self.capture_action.setChecked(capture in (True, "true"))
+        replies = self.window_state.value("approved_replies_open", True)
+        self.macro_strip.toggle.setChecked(replies in (True, "true"))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.window_state.setValue("geometry", self.saveGeometry())
         self.window_state.setValue("always_on_top", self.pin_action.isChecked())
         self.window_state.setValue("clipboard_capture", self.capture_action.isChecked())
         self.window_state.setValue("splitter", self.splitter.saveState())
+        self.window_state.setValue("approved_replies_open", self.macro_strip.toggle.isChecked())
         self.window_state.sync()
         self.api.stop()
-        self._cancel_suggestion()
+        self.suggestions.cancel()
+        self.macros.close()
         pools = (self.workers, self.knowledge.workers, self.knowledge.import_workers)
         for pool in pools:
             pool.cancel_all()
         for pool in pools:
             pool.wait(10_000)
         self.history.close()
+        if self.analytics is not None:
+            self.analytics.close()
         super().closeEvent(event)
 
-    def _on_pin_toggled(self, on: bool) -> None:
+    def on_pin_toggled(self, on: bool) -> None:
         visible = self.isVisible()
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
         if visible:
@@ -369,46 +162,7 @@ class MainWindow(QMainWindow):
 
     # -- model ---------------------------------------------------------------------------
     def start_model_load(self) -> None:
-        self.state_label.setText("Loading model…")
-        worker = Worker(lambda cancel: self.runtime.engine.load(), name="model-load")
-        worker.signals.finished.connect(self._on_model_loaded)
-        worker.signals.failed.connect(self._on_model_failed)
-        self.workers.start(worker)
-
-    def _on_model_loaded(self, _id: int, info: ModelInfo) -> None:
-        self.model_label.setText(info.label)
-        self.model_label.setToolTip(str(info.path))
-        self.state_label.setText("Ready")
-        self.model_state_changed.emit("ready")
-        if self._pending_suggestion:
-            self._pending_suggestion = False
-            self.request_suggestion()
-        else:
-            self.start_prefill()
-
-    def start_prefill(self) -> None:
-        """While the agent waits for the customer, evaluate the instructions ahead of time."""
-        if self.runtime.engine.state is not EngineState.READY or self.contact.turns:
-            return
-        try:
-            request = self.runtime.request(self.contact.snapshot(), self.profile_box.currentText())
-        except CopilotError:
-            return  # the same problem is reported when a suggestion is asked for
-        request.company = self._company
-        worker = Worker(lambda cancel: prefill(self.runtime.engine, request, cancel), "prefill")
-        worker.signals.failed.connect(self._on_prefill_failed)
-        self.workers.start(worker)
-
-    def _on_prefill_failed(self, _id: int, exc: BaseException) -> None:
-        # Only a head start failed; a real suggestion will report any lasting problem.
-        log.warning("prefill failed: %s", type(exc).__name__)
-
-    def _on_model_failed(self, _id: int, exc: BaseException) -> None:
-        self.state_label.setText("Model unavailable")
-        self._pending_suggestion = False
-        self.suggestion.clear("Suggestions are off until the model problem above is fixed.")
-        self.report(exc)
-        self.model_state_changed.emit("failed")
+        self.suggestions.load_model()
 
     # -- conversation ----------------------------------------------------------------
     def add_customer_message(self) -> None:
@@ -440,16 +194,19 @@ class MainWindow(QMainWindow):
         """A turn was added (here or through the API): show it, then react as to a typed one."""
         self.conversation.show_contact(self.contact)
         self.history.contact_changed(self.contact)
-        if self.contact.turns and self.contact.turns[-1].role is Role.CUSTOMER:
+        last = self.contact.turns[-1] if self.contact.turns else None
+        if last is not None and last.role is Role.CUSTOMER:
+            self.macros.match_for(self.contact.snapshot())
             self._suggest_grounded()
-        else:
-            self._cancel_suggestion()
-            self.suggestion.clear("A new suggestion appears when the customer writes again.")
+            return
+        if last is not None:
+            self.recorder.reply_sent(self.contact.id, self.profile_box.currentText(), last.text)
+        self.suggestions.drop("A new suggestion appears when the customer writes again.")
+        self.macros.clear()
 
     def _suggest_grounded(self) -> None:
         """Refresh the articles for the whole conversation, then suggest a grounded reply."""
-        self._cancel_suggestion()
-        self.suggestion.start(self.profile_box.currentText())
+        self.suggestions.begin(self.profile_box.currentText())
         contact_id, turns = self.contact.id, len(self.contact.turns)
 
         def grounded(hits: list[Hit]) -> None:
@@ -483,7 +240,9 @@ class MainWindow(QMainWindow):
 
     def start_contact(self, contact: Contact) -> None:
         """Make ``contact`` the window's: a new one, or one an integration started."""
-        self._cancel_suggestion()
+        self.suggestions.drop()
+        self.macros.clear()
+        self.knowledge_panel.rated.clear()  # ratings belong to one contact's articles
         self._demo = None
         self._company = self.runtime.settings.company_name
         self.contact = contact
@@ -492,8 +251,7 @@ class MainWindow(QMainWindow):
         self.conversation.show_contact(contact)
         self.history.contact_changed(contact)
         self.history.show_for(contact)
-        self.suggestion.clear()
-        self.start_prefill()
+        self.suggestions.start_prefill()
 
     def demo_step(self) -> None:
         """Play the demo contact one customer message at a time."""
@@ -520,12 +278,16 @@ class MainWindow(QMainWindow):
             self.input.setPlainText(answer.text)
 
     # -- customer and wrap-up -----------------------------------------------------------
-    def _focus_customer_box(self) -> None:
+    def focus_customer_box(self) -> None:
         self.side_tabs.setCurrentWidget(self.history_panel)
         self.customer_box.setFocus()
         self.customer_box.selectAll()
 
-    def _focus_knowledge_search(self) -> None:
+    def choose_profile(self) -> None:
+        self.profile_box.setFocus()
+        self.profile_box.showPopup()
+
+    def focus_knowledge_search(self) -> None:
         self.side_tabs.setCurrentWidget(self.knowledge_panel)
         self.knowledge_panel.search_box.setFocus()
 
@@ -547,7 +309,7 @@ class MainWindow(QMainWindow):
         self.history.show_customer(customer_id)
 
     def _on_history_ready(self) -> None:
-        self._remove_banner_lines("Customer history")
+        self.banner.remove_lines("Customer history")
         self.statusBar().showMessage("Customer history is ready.", 3000)
 
     def end_contact(self) -> None:
@@ -555,11 +317,11 @@ class MainWindow(QMainWindow):
         if not self.contact.turns:
             self.statusBar().showMessage("There is nothing to wrap up yet.", 4000)
             return
-        self._cancel_suggestion()
+        self.suggestions.cancel()
         self.history.end_contact(self.contact)
 
     def _on_contact_saved(self, label: str) -> None:
-        self._remove_banner_lines("Customer history")
+        self.banner.remove_lines("Customer history")
         self.new_contact()
         saved = f"Saved to {label}'s history." if label else "Saved to the history."
         self.history_panel.show_no_customer(
@@ -580,127 +342,81 @@ class MainWindow(QMainWindow):
         if self.contact.turns and self.contact.turns[-1].role is Role.CUSTOMER:
             self.request_suggestion()
         else:
-            self.start_prefill()
+            self.suggestions.start_prefill()
 
-    # -- suggestions -------------------------------------------------------------------
+    # -- suggestions (the controller does the work; these keep the window's API) -----
+    @property
+    def company(self) -> str:
+        return self._company
+
+    @property
+    def _suggestion(self) -> Worker | None:
+        return self.suggestions.worker
+
+    @property
+    def _pending_suggestion(self) -> bool:
+        return self.suggestions.pending
+
+    @property
+    def _grounding(self) -> list[Hit]:
+        return self.suggestions.grounding
+
     def request_suggestion(self, hits: list[Hit] | None = None) -> None:
-        """Cancel whatever is streaming and start a fresh suggestion for the contact."""
-        self._cancel_suggestion()
-        self._grounding = list(hits if hits is not None else self.knowledge.last_hits)
-        if not self.contact.turns:
-            self.statusBar().showMessage("There is no customer message to reply to yet.", 4000)
-            return
-        engine = self.runtime.engine
-        if engine.state is EngineState.FAILED:
-            self.suggestion.clear("Suggestions are off until the model problem above is fixed.")
-            return
+        self.suggestions.request(hits)
+
+    def regenerate(self) -> None:
+        self.suggestions.request()
+
+    def dismiss(self) -> None:
+        self.suggestions.dismiss()
+
+    def insert_suggestion(self) -> None:
+        self.suggestions.insert()
+
+    def macros_start_once(self) -> None:
+        """Open the approved replies (after the model: an embedding model loads with them)."""
+        self.macros.start_once()
+
+    # -- knowledge, feedback, analytics ------------------------------------------------
+    def open_article(self, hit: Hit) -> None:
+        self._on_article_opened(hit)
+        self.knowledge.open_article(hit)
+
+    def _on_article_opened(self, hit: Hit) -> None:
+        self.recorder.kb_opened(self.profile_box.currentText(), hit.passage.doc_id)
+
+    def _on_hit_feedback(self, hit: Hit, up: bool, reason: Reason | None) -> None:
         profile = self.profile_box.currentText()
-        if engine.state is not EngineState.READY:
-            self._pending_suggestion = True
-            self.suggestion.start(
-                profile, "The model is still loading; the suggestion starts when it is ready…"
-            )
-            return
+        self.recorder.feedback(Source.KB, profile, up, reason, hit.passage.doc_id)
+
+    # -- supervisor --------------------------------------------------------------------
+    def open_supervisor(self) -> None:
         try:
-            request = self.runtime.request(self.contact.snapshot(), profile)
+            from ui.supervisor import open_supervisor
+        except ImportError as exc:
+            log.warning("supervisor mode unavailable: %s", exc)
+            self.statusBar().showMessage("Supervisor mode is not part of this installation.", 6000)
+            return
+        open_supervisor(self)
+
+    def profiles_changed(self) -> None:
+        """A supervisor published profiles: re-read them and keep the agent's choice if it stays."""
+        try:
+            problems = self.runtime.reload_profiles()
         except CopilotError as exc:
             self.report(exc)
             return
-        request.company = self._company
-        request.sources = self.knowledge.sources(self._grounding)
-
-        def job(cancel: threading.Event):
-            return stream_suggestion(engine, request, cancel)
-
-        worker = Worker(job, name="suggestion")
-        worker.request = request  # type: ignore[attr-defined]
-        worker.signals.item.connect(self._on_suggestion_item)
-        worker.signals.finished.connect(self._on_suggestion_finished)
-        worker.signals.failed.connect(self._on_suggestion_failed)
-        self._suggestion = worker
-        self.suggestion.start(profile)
-        self.suggestion_began.emit(profile)
-        self.workers.start(worker)
-
-    def _is_current(self, worker_id: int) -> bool:
-        return (
-            self._suggestion is not None
-            and self._suggestion.id == worker_id
-            and not self._suggestion.cancelled
-        )
-
-    def _on_suggestion_item(self, worker_id: int, chunk: Chunk) -> None:
-        if self._is_current(worker_id):
-            self.suggestion.add(chunk)
-            self.suggestion_chunk.emit(chunk)
-
-    def _on_suggestion_finished(self, worker_id: int, _result: object) -> None:
-        if not self._is_current(worker_id):
-            return
-        result = self._suggestion.request.result  # type: ignore[union-attr]
-        stats = self.runtime.engine.last_stats
-        self.suggestion.finish(result, stats.tokens_per_s)
-        self.suggestion.show_sources(
-            [
-                (n, heading(self._grounding[n - 1]))
-                for n in result.citations
-                if n <= len(self._grounding)
-            ]
-        )
-        self.speed_label.setText(f"{stats.tokens_per_s:.0f} tok/s")
-        self._suggestion = None
-        self.suggestion_done.emit(result)
-
-    def _on_suggestion_failed(self, worker_id: int, exc: BaseException) -> None:
-        if not self._is_current(worker_id):
-            return
-        self._suggestion = None
-        self.suggestion.set_busy(False)
-        self.report(exc)
-
-    def _cancel_suggestion(self) -> None:
-        self._pending_suggestion = False
-        if self._suggestion is not None:
-            self._suggestion.cancel()
-            self._suggestion = None
-            self.suggestion.set_busy(False)
-
-    def regenerate(self) -> None:
-        self.request_suggestion()
-
-    def dismiss(self) -> None:
-        self._cancel_suggestion()
-        self.suggestion.clear()
-
-    def insert_suggestion(self) -> None:
-        text = self.suggestion.current_text
-        if not text:
-            self.statusBar().showMessage("There is no suggestion to insert yet.", 4000)
-            return
-        self._cancel_suggestion()
-        copy_text(strip_citations(text))
-        self.statusBar().showMessage(
-            "Copied. Paste it into your chat or email tool (Ctrl+V).", 5000
-        )
-
-    def _on_source_clicked(self, number: int) -> None:
-        if 1 <= number <= len(self._grounding):
-            self.knowledge.open_article(self._grounding[number - 1])
-
-    def _add_banner_line(self, text: str) -> None:
-        lines = [line for line in self.banner.text().split("\n") if line]
-        if text not in lines:
-            lines.append(text)
-        self.banner.setText("\n".join(lines))
-        self.banner.show()
-
-    def _remove_banner_lines(self, prefix: str) -> None:
-        """A problem that is over (the history unlocked, a save went through) leaves the banner."""
-        lines = [line for line in self.banner.text().split("\n") if line]
-        kept = [line for line in lines if not line.startswith(prefix)]
-        if kept != lines:
-            self.banner.setText("\n".join(kept))
-            self.banner.setVisible(bool(kept))
+        for problem in problems:
+            self.report(problem)
+        current, names = self.profile_box.currentText(), self.runtime.profiles.names()
+        chosen = current if current in names else self.runtime.default_profile_name
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        self.profile_box.addItems(names)
+        self.profile_box.setCurrentText(chosen)
+        self.profile_box.blockSignals(False)
+        if chosen != current:
+            self._on_profile_changed(chosen)
 
     # -- errors --------------------------------------------------------------------------
     def report(self, exc: BaseException) -> None:
@@ -709,17 +425,19 @@ class MainWindow(QMainWindow):
             show_crash(exc, self)
             return
         log.warning("%s: %s", type(exc).__name__, exc.user_message)
-        if isinstance(exc, ModelError):
-            self._add_banner_line("Suggestions are off. " + exc.user_message)
+        if isinstance(exc, FeatureOff):
+            self.banner.add_line(exc.user_message)
+        elif isinstance(exc, ModelError):
+            self.banner.add_line("Suggestions are off. " + exc.user_message)
         elif isinstance(exc, (ProfileError, SettingsError, IntegrationError)):
-            self._add_banner_line(exc.user_message)
+            self.banner.add_line(exc.user_message)
         elif isinstance(exc, KnowledgeError):
-            self._add_banner_line("Knowledge articles are off. " + exc.user_message)
+            self.banner.add_line("Knowledge articles are off. " + exc.user_message)
         elif isinstance(exc, (StoreError, PrivacyError)):
             message = exc.user_message
             if not message.startswith("Customer history"):
                 message = "Customer history: " + message
-            self._add_banner_line(message)
+            self.banner.add_line(message)
         else:
             self.suggestion.show_notice(user_message(exc))
             self.statusBar().showMessage(user_message(exc), 10000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 
@@ -171,3 +172,51 @@ def test_a_search_typed_meanwhile_does_not_hold_up_the_suggestion(qtbot, make_wi
     window.knowledge.search("voucher")
     gate.set()
     qtbot.waitUntil(lambda: window.suggestion.current_text == "Grounded reply", timeout=5000)
+
+
+def kb_events(window, kind: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(window.analytics.path) as conn:
+        return conn.execute(
+            "SELECT source, ref, up, reason FROM events WHERE kind = ?", (kind,)
+        ).fetchall()
+
+
+@pytest.mark.qt_log_ignore(
+    "This plugin does not support raise", "This plugin does not support grabbing"
+)
+def test_opening_and_rating_a_hit_are_recorded_by_doc_id(qtbot, make_window):
+    window, _knowledge = open_window(qtbot, make_window, FakeEngine())
+    panel = window.knowledge_panel
+    window.add_message_as_customer("Where is my refund?")
+    qtbot.waitUntil(lambda: "Helpful" in panel.view.toPlainText(), timeout=5000)
+    panel._on_anchor(QUrl("open:0"))
+    view = window.findChild(object, "articleView")
+    view.close()
+    assert kb_events(window, "kb_opened") == [("kb", "returns", None, None)]
+    panel._on_anchor(QUrl("up:0"))
+    assert "Thanks (helpful)" in panel.view.toPlainText()
+    panel._on_anchor(QUrl("up:0"))  # rated already: once per passage
+    panel._on_anchor(QUrl("down:1"))
+    assert panel.menu is not None and panel.menu.isVisible()
+    next(a for a in panel.menu.actions() if a.text() == "Not relevant").trigger()
+    panel.menu.close()
+    assert kb_events(window, "feedback") == [
+        ("kb", "returns", 1, None),
+        ("kb", "delivery", 0, "not relevant"),
+    ]
+    assert "Thanks (not helpful)" in panel.view.toPlainText()
+    assert window.analytics.report(days=1).totals.kb_opened == 1
+
+
+def test_a_cited_source_opened_from_the_suggestion_is_recorded(qtbot, make_window):
+    engine = FakeEngine([["Your", " refund", " arrives", " within", " 7", " days."]])
+    window, _knowledge = open_window(qtbot, make_window, engine)
+    window.add_message_as_customer("Where is my refund?")
+    qtbot.waitUntil(lambda: window.suggestion.sources.isVisible(), timeout=5000)
+    window.suggestion.source_clicked.emit(1)
+    view = window.findChild(object, "articleView")
+    assert view is not None
+    view.close()
+    assert kb_events(window, "kb_opened") == [("kb", "returns", None, None)]
