@@ -219,7 +219,14 @@ class Dashboard(QWidget):
         self.tile_accepted = Tile("Acceptance rate", "tileAccepted")
         self.tile_edited = Tile("Inserted after edits", "tileEdited")
         self.tile_first = Tile("Time to first suggestion", "tileFirstToken")
-        for tile in (self.tile_shown, self.tile_accepted, self.tile_edited, self.tile_first):
+        self.tile_macros = Tile("Approved replies", "tileMacros")
+        for tile in (
+            self.tile_shown,
+            self.tile_accepted,
+            self.tile_edited,
+            self.tile_first,
+            self.tile_macros,
+        ):
             tiles.addWidget(tile)
         layout.addLayout(tiles)
         charts = QHBoxLayout()
@@ -315,6 +322,9 @@ class Dashboard(QWidget):
         self.tile_edited.show_figure(_pct(totals.edited_share), "of inserted suggestions")
         self.tile_first.show_figure(
             _ms(totals.median_first_token_ms), f"median; p90 {_ms(totals.p90_first_token_ms)}"
+        )
+        self.tile_macros.show_figure(
+            f"{totals.macro_inserted:,}", f"inserted of {totals.macro_shown:,} offered"
         )
 
     def _rate_series(self, report: Report) -> dict[str, np.ndarray]:

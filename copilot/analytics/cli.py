@@ -98,7 +98,18 @@ def table_lines(report: Report) -> list[str]:
         f"{s.value} {report.totals.thumbs[s.value].up}/{report.totals.thumbs[s.value].down}"
         for s in Source
     )
-    lines += [f"Thumbs up/down: {thumbs}", "", "Per day", _header(width)]
+    offered, used = report.totals.macro_shown, report.totals.macro_inserted
+    lines += [
+        f"Thumbs up/down: {thumbs}",
+        f"Approved replies: {used} inserted of {offered} offered",
+        "",
+        "Per day",
+        _header(width),
+    ]
     lines += [_line(label, row, width) for label, row in zip(day_labels, report.days, strict=True)]
-    lines += ["", "accept = inserted / shown; edited = inserted after edits / inserted"]
+    lines += [
+        "",
+        "shown, inserted, accept (inserted / shown), edited (inserted after edits / inserted) "
+        "and dismissed count the model's suggestions",
+    ]
     return lines

@@ -47,7 +47,10 @@ class Figures:
     """What happened in one group of events (a day and profile, a profile, or all).
 
     Suggestions count once each, by id: inserting the same suggestion twice is one
-    insertion, so the acceptance rate stays a share of the suggestions shown.
+    insertion, so the acceptance rate stays a share of the suggestions shown. Shown,
+    inserted, edited, dismissed and the acceptance rate are about the model's
+    suggestions; approved replies are counted apart (up to three are offered per
+    message, so mixing them in would say little about either).
     """
 
     shown: int = 0
@@ -64,6 +67,8 @@ class Figures:
     mean_edit_ratio: float | None = None  # normalised edit distance of insertions, 0..1
     sent: int = 0
     mean_similarity: float | None = None  # sent reply vs last suggestion, 0..1
+    macro_shown: int = 0  # approved replies offered
+    macro_inserted: int = 0  # approved replies inserted
     thumbs: Mapping[str, Thumbs] = field(default_factory=dict)
 
 
@@ -96,6 +101,8 @@ class _Tally:
         self.inserted: set[str] = set()
         self.edited: set[str] = set()
         self.dismissed: set[str] = set()
+        self.macro_shown: set[str] = set()
+        self.macro_inserted: set[str] = set()
         self.first_token: list[float] = []
         self.edit_ratios: list[float] = []
         self.similarities: list[float] = []
@@ -105,7 +112,9 @@ class _Tally:
 
     def add(self, row: EventRow) -> None:
         key = row.ref or f"#{row.id}"
-        if row.kind == Kind.SHOWN:
+        if row.source == Source.MACRO and row.kind in (Kind.SHOWN, Kind.INSERTED):
+            (self.macro_shown if row.kind == Kind.SHOWN else self.macro_inserted).add(key)
+        elif row.kind == Kind.SHOWN:
             self.shown.add(key)
             if row.first_token_ms is not None:
                 self.first_token.append(row.first_token_ms)
@@ -144,6 +153,8 @@ class _Tally:
             "mean_edit_ratio": _mean(self.edit_ratios),
             "sent": self.sent,
             "mean_similarity": _mean(self.similarities),
+            "macro_shown": len(self.macro_shown),
+            "macro_inserted": len(self.macro_inserted),
             "thumbs": thumbs,
         }
 

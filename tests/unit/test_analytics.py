@@ -66,7 +66,7 @@ def record_activity(
 ) -> int:
     """Realistic fake activity: quieter weekends, macros, edits, thumbs, KB hits opened.
 
-    Returns the number of suggestions shown. Shared with the dashboard's UI tests.
+    Returns the number of model suggestions shown. Shared with the dashboard's UI tests.
     """
     rng = random.Random(seed)
     accept = {name: 0.45 + 0.12 * n for n, name in enumerate(profiles)}
@@ -86,7 +86,7 @@ def record_activity(
             store.suggestion_shown(
                 suggestion_id=sid, profile=profile, source=source, first_token_ms=first
             )
-            shown += 1
+            shown += not macro
             trend = (days - offset) / days * 0.15
             roll = rng.random()
             text = "Thanks for waiting, your parcel left our warehouse this morning."
@@ -168,17 +168,24 @@ def test_report_counts_acceptance_edits_and_first_token_times(analytics: Analyti
     assert (row.day, row.profile, row.shown) == (TODAY, "friendly", 5)
 
 
-def test_macros_without_first_token_time_count_as_shown(analytics: Analytics):
+def test_approved_replies_are_counted_apart_from_model_suggestions(analytics: Analytics):
     analytics.suggestion_shown(
         suggestion_id="m1", profile="formal", source=Source.MACRO, first_token_ms=None
     )
     analytics.suggestion_shown(
         suggestion_id="m2", profile="formal", source=Source.MACRO, first_token_ms=float("nan")
     )
+    analytics.suggestion_inserted(
+        suggestion_id="m2", profile="formal", source=Source.MACRO, original="a", inserted="a"
+    )
+    analytics.suggestion_shown(
+        suggestion_id="s1", profile="formal", source=Source.MODEL, first_token_ms=300.0
+    )
     report = analytics.report()
-    assert report.totals.shown == 2
-    assert report.totals.median_first_token_ms is None
-    assert report.first_token_ms == []
+    assert (report.totals.macro_shown, report.totals.macro_inserted) == (2, 1)
+    assert (report.totals.shown, report.totals.inserted) == (1, 0)
+    assert report.totals.acceptance_rate == 0.0
+    assert report.first_token_ms == [300.0]
 
 
 def test_reply_sent_keeps_similarity_or_notes_no_suggestion(analytics: Analytics):
