@@ -19,7 +19,14 @@ from copilot.engine import EngineState
 from copilot.errors import CopilotError
 from copilot.kb.grounding import heading
 from copilot.model_file import ModelInfo
-from copilot.suggest import Chunk, Suggestion, prefill, stream_suggestion, strip_citations
+from copilot.suggest import (
+    WITHHELD,
+    Chunk,
+    Suggestion,
+    prefill,
+    stream_suggestion,
+    strip_citations,
+)
 from ui.clipboard_capture import copy_text
 from ui.feedback import Offer, Recorder
 from ui.suggestion_panel import SuggestionPanel
@@ -223,6 +230,9 @@ class SuggestionController(QObject):
         text = self.panel.current_text
         if not text:
             self._status("There is no suggestion to insert yet.")
+            return
+        if text == WITHHELD:
+            self._status("This suggestion was withheld. Press Regenerate or write your own reply.")
             return
         self.cancel()
         inserted = strip_citations(text)

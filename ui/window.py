@@ -135,6 +135,12 @@ class MainWindow(WindowLayout):
         self.macro_strip.toggle.setChecked(replies in (True, "true"))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        from ui.supervisor import close_supervisor
+
+        # An unpublished profile draft asks first; a running preview stops before the engine.
+        if not close_supervisor():
+            event.ignore()
+            return
         self.window_state.setValue("geometry", self.saveGeometry())
         self.window_state.setValue("always_on_top", self.pin_action.isChecked())
         self.window_state.setValue("clipboard_capture", self.capture_action.isChecked())
