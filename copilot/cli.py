@@ -62,8 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     add_profiles_parsers(sub)
     from copilot.history.cli import add_parsers as add_history_parsers
     from copilot.kb.cli import add_parsers
+    from copilot.macros.cli import add_parsers as add_macros_parsers
 
-    add_history_parsers(sub, add_parsers(sub))
+    eval_sub = add_parsers(sub)
+    add_history_parsers(sub, eval_sub)
+    add_macros_parsers(sub, eval_sub)
     from copilot.api.cli import add_parsers as add_api_parsers
 
     add_api_parsers(sub)
@@ -272,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.api.cli import run_api
 
             return run_api(args, runtime)
+        if args.command == "macros" or (args.command == "eval" and args.eval_command == "replies"):
+            from copilot.macros.cli import run_macros
+
+            return run_macros(args, runtime)
         if args.command == "stats":
             from copilot.analytics.cli import run_stats
 
