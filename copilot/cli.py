@@ -47,11 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "what",
         nargs="?",
-        choices=["model", "kb", "history", "api"],
+        choices=["model", "kb", "history", "api", "macros"],
         default="model",
         help="model (default): suggestions; kb: knowledge-base import and queries; "
         "history: history import and the time to show a customer's timeline; "
-        "api: from a message posted to the API to the first streamed token",
+        "api: from a message posted to the API to the first streamed token; "
+        "macros: matching approved replies to a live contact",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable figures")
     p.add_argument("--sizes", default="10000,100000", help="kb: passage counts to query at")
@@ -253,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.api.bench import run_api_bench
 
             return run_api_bench(runtime, as_json=args.json, turns=args.turns)
+        if args.command == "bench" and args.what == "macros":
+            from copilot.macros.bench import run_macros_bench
+
+            return run_macros_bench(as_json=args.json)
         if args.command == "bench" and args.what == "history":
             from copilot.history.bench import run_history_bench
 

@@ -127,3 +127,19 @@ def test_eval_replies_scores_three_systems_with_the_real_model(subprocess_env, t
         assert label in table.stdout
     assert "leave-one-dialogue-out" in table.stdout
     _no_network(subprocess_env)
+
+
+def test_bench_macros_prints_its_figures(subprocess_env):
+    result = subprocess.run(
+        [*CLI, "bench", "macros", "--json"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["replies"] == 500 and figures["index_build_s"] > 0
+    for key in ("match_new_turn", "match_repeat"):
+        assert 0 < figures[key]["p50_ms"] <= figures[key]["p95_ms"] <= figures[key]["max_ms"]
+    assert isinstance(figures["met"], bool)

@@ -40,8 +40,12 @@ def fresh_state(monkeypatch):
     def unexpected(*args, **kwargs):
         raise AssertionError(f"unexpected modal question: {args[1:3]}")
 
-    for name in ("confirm", "save_discard_cancel", "inform", "error", "save_path", "open_path"):
+    for name in ("confirm", "inform", "error", "save_path", "open_path"):
         monkeypatch.setattr(ask, name, unexpected)
+    # pytest-qt closes the agent window before this fixture ends, and closing it asks about
+    # an unpublished draft a test left behind: that draft is discarded. Tests about leaving
+    # a draft answer the question themselves.
+    monkeypatch.setattr(ask, "save_discard_cancel", lambda *args: ask.Leave.DISCARD)
     monkeypatch.setattr(ask, "run", lambda dialog: unexpected(None, type(dialog).__name__))
     yield
     monkeypatch.setattr(ask, "save_discard_cancel", lambda *args: ask.Leave.DISCARD)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import statistics
-import time
 from datetime import date
 from pathlib import Path
 
@@ -428,7 +426,8 @@ def test_matches_are_filled_in_and_follow_the_customers_language(demo_library: M
     assert {m.macro.language for m in forced} == {"de"}
 
 
-def test_match_is_fast_for_500_macros():
+def test_a_large_library_still_offers_three_for_every_new_turn():
+    """Speed is measured by ``agent-copilot bench macros``, not here."""
     demo, _, _ = read_macros_csv(demo_csv())
     macros = [m.model_copy(update={"id": f"{m.id}-{n}"}) for n in range(13) for m in demo][:500]
     library = MacroLibrary(macros)
@@ -439,15 +438,11 @@ def test_match_is_fast_for_500_macros():
     )
     products = ["lamp", "kettle", "grinder", "jacket", "vase", "mug"]
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
-    timings = []
     for product, day in list(itertools.product(products, days))[:30]:
         live = base.snapshot()
         live.add("customer", f"The {product}: will it arrive before {day}? I need it then.")
-        started = time.perf_counter()
         matches = library.match(live, threshold=0.0)
-        timings.append(time.perf_counter() - started)
         assert len(matches) == 3
-    assert statistics.median(timings) < 0.030
 
 
 def test_vectors_are_cached_on_disk_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
