@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from copilot.api.live import LiveContact, LiveContacts, UnknownContact, article_out
+from copilot.api.live import (
+    LiveContact,
+    LiveContacts,
+    UnknownContact,
+    approved_out,
+    article_out,
+)
 from copilot.api.models import DEFAULT_PORT
 from copilot.conversation import Role
 from copilot.errors import Cancelled, CopilotError
@@ -102,6 +108,7 @@ class ApiBridge(QObject):
         window.suggestion_chunk.connect(self._on_suggestion_chunk)
         window.suggestion_done.connect(self._on_suggestion_done)
         window.knowledge.conversation_hits.connect(self._on_conversation_hits)
+        window.macros.matched.connect(self._on_macros_matched)
         window.history.ready.connect(self._on_history_ready)
 
     # -- serving ---------------------------------------------------------------------
@@ -296,6 +303,11 @@ class ApiBridge(QObject):
         if self._current_id() == contact_id:
             articles = [article_out(h) for h in hits]
             self._mirrored(lambda live: live.set_articles(contact_id, articles))
+
+    def _on_macros_matched(self, contact_id: str, matches: list[Any]) -> None:
+        if self._current_id() == contact_id:
+            replies = [approved_out(m) for m in matches]
+            self._mirrored(lambda live: live.set_approved_replies(contact_id, replies))
 
     def _mirrored(self, call: Any) -> None:
         if self.live is None:

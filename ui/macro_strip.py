@@ -209,6 +209,8 @@ class MacroController(QObject):
     failed = Signal(object)
     #: The cards for a contact were drawn: (contact id, count).
     shown = Signal(str, int)
+    #: The matches behind the cards, for the local API to mirror: (contact id, matches).
+    matched = Signal(str, object)
 
     def __init__(self, strip: MacroStrip, host: MainWindow, recorder: Recorder) -> None:
         super().__init__(host)
@@ -297,6 +299,7 @@ class MacroController(QObject):
         for offer in self.offers:
             self.recorder.shown(offer)
         self.shown.emit(contact_id, len(shown))
+        self.matched.emit(contact_id, shown)
 
     def _on_match_failed(self, worker_id: int, exc: BaseException) -> None:
         if worker_id == self._latest:

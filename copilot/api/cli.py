@@ -88,14 +88,15 @@ def _serve(args: argparse.Namespace, runtime: Runtime) -> int:
     if not args.no_model:
         print("Loading the model…", file=sys.stderr, flush=True)
         runtime.engine.load()
-    knowledge, history = _optional_parts(runtime)
-    serve_forever(LiveContacts(runtime, knowledge, history), token, args.host, args.port)
+    knowledge, history, macros = _optional_parts(runtime)
+    live = LiveContacts(runtime, knowledge, history, macros=macros)
+    serve_forever(live, token, args.host, args.port)
     return 0
 
 
-def _optional_parts(runtime: Runtime) -> tuple[Any, Any]:
-    """The knowledge base and the history, each skipped with a warning when unavailable."""
-    knowledge = history = None
+def _optional_parts(runtime: Runtime) -> tuple[Any, Any, Any]:
+    """Knowledge base, history and approved replies, each skipped with a warning if unavailable."""
+    knowledge = history = macros = None
     try:
         from copilot.kb.service import KnowledgeBase
 
@@ -110,4 +111,11 @@ def _optional_parts(runtime: Runtime) -> tuple[Any, Any]:
         history.ensure_demo()
     except CopilotError as exc:
         print(f"warning: {exc.user_message} Serving without history.", file=sys.stderr)
-    return knowledge, history
+    try:
+        from copilot.macros.library import MacroLibrary
+
+        macros = MacroLibrary.open(runtime.settings)
+        macros.index()
+    except CopilotError as exc:
+        print(f"warning: {exc.user_message} Serving without approved replies.", file=sys.stderr)
+    return knowledge, history, macros

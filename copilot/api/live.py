@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from copilot.api.models import (
+    ApprovedReplyOut,
     ArticleOut,
     ContactState,
     MessageEvent,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from copilot.history.service import History
     from copilot.kb.retrieval import Hit
     from copilot.kb.service import KnowledgeBase
+    from copilot.macros.library import MacroLibrary, MacroMatch
     from copilot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,17 @@ def article_out(hit: Hit) -> ArticleOut:
     )
 
 
+def approved_out(match: MacroMatch) -> ApprovedReplyOut:
+    """An approved reply as the API reports it: filled text and what is still missing."""
+    return ApprovedReplyOut(
+        id=match.macro.id,
+        title=match.macro.title,
+        text=match.filled.text,
+        missing=list(match.filled.missing),
+        score=round(match.score, 4),
+    )
+
+
 class UnknownContact(CopilotError):  # noqa: N818 - reads as the answer it becomes (404)
     pass
 
@@ -65,6 +78,7 @@ class LiveContact:
     partial: dict[str, str] = field(default_factory=dict)
     suggestion: SuggestionOut | None = None
     articles: list[ArticleOut] = field(default_factory=list)
+    approved_replies: list[ApprovedReplyOut] = field(default_factory=list)
     ended: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     subscribers: list[queue.Queue[StreamEvent]] = field(default_factory=list)
@@ -77,10 +91,12 @@ class LiveContacts:
         knowledge: KnowledgeBase | None = None,
         history: History | None = None,
         generate: bool = True,
+        macros: MacroLibrary | None = None,
     ) -> None:
         self.runtime = runtime
         self.knowledge = knowledge
         self.history = history
+        self.macros = macros
         # False when the window generates (it shows the tokens and mirrors them here)
         self.generate = generate
         self._contacts: dict[str, LiveContact] = {}
@@ -182,6 +198,9 @@ class LiveContacts:
     def set_articles(self, contact_id: str, articles: list[ArticleOut]) -> None:
         self.get(contact_id).articles = list(articles)
 
+    def set_approved_replies(self, contact_id: str, replies: list[ApprovedReplyOut]) -> None:
+        self.get(contact_id).approved_replies = list(replies)
+
     # -- suggestions made here (headless) ---------------------------------------------------
     def _suggest(self, live: LiveContact) -> None:
         with self._lock:  # two messages posted at once still get distinct sequences
@@ -203,6 +222,7 @@ class LiveContacts:
     ) -> None:
         request = self.runtime.request(contact)
         try:
+            self._offer_approved(live, contact)
             request.sources = self._ground(live, contact)
             if cancel.is_set():
                 return
@@ -227,6 +247,15 @@ class LiveContacts:
             self._publish(
                 live, StreamEvent(type="failed", sequence=sequence, text="internal error")
             )
+
+    def _offer_approved(self, live: LiveContact, contact: Contact) -> None:
+        """Approved replies first: they are ready in milliseconds, long before the model."""
+        if self.macros is None:
+            return
+        try:
+            live.approved_replies = [approved_out(m) for m in self.macros.match(contact)]
+        except CopilotError as exc:
+            log.warning("approved replies unavailable for an API contact: %s", exc.user_message)
 
     def _ground(self, live: LiveContact, contact: Contact) -> tuple[Any, ...]:
         if self.knowledge is None:
@@ -294,6 +323,7 @@ class LiveContacts:
             partial=dict(live.partial),
             suggestion=live.suggestion,
             articles=list(live.articles),
+            approved_replies=list(live.approved_replies),
             summary=SummaryOut(**summary.model_dump(mode="json")) if summary else None,
             history_digest=list(live.digest),
         )

@@ -81,6 +81,16 @@ class ArticleOut(BaseModel):
     score: float
 
 
+class ApprovedReplyOut(BaseModel):
+    """A supervisor-approved reply offered for the conversation, placeholders filled."""
+
+    id: str
+    title: str
+    text: str
+    missing: list[str] = Field(description="Placeholders the conversation did not fill.")
+    score: float
+
+
 class SummaryOut(BaseModel):
     reason: str
     actions: list[str]
@@ -101,6 +111,7 @@ class ContactState(BaseModel):
     partial: dict[str, str] = Field(description="Speech segments not final yet, by segment id.")
     suggestion: SuggestionOut | None
     articles: list[ArticleOut]
+    approved_replies: list[ApprovedReplyOut] = Field(default_factory=list)
     summary: SummaryOut | None
     history_digest: list[str]
 

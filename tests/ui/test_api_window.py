@@ -386,3 +386,18 @@ def test_clipboard_capture_is_remembered(qtbot, make_window):
     assert again.capture_action.isChecked() and again.capture.indicator.isVisible()
     copy("Remembered")
     assert customer_texts(again) == ["Remembered"]
+
+
+def test_the_approved_replies_the_window_offers_are_mirrored_to_the_api(qtbot, api_window):
+    window, client = api_window(history=False)
+    with qtbot.waitSignal(window.macros.ready, timeout=30_000):
+        window.macros_start_once()
+    cid = start(client)
+    with qtbot.waitSignal(window.macros.matched, timeout=10_000) as matched:
+        post(client, cid, "I forgot my password and cannot log in to my account.")
+    offered = [m.macro.id for m in matched.args[1]]
+    assert offered, "the window offered no approved reply"
+    qtbot.waitUntil(lambda: bool(state(client, cid)["approved_replies"]), timeout=5000)
+    mirrored = state(client, cid)["approved_replies"]
+    assert [r["id"] for r in mirrored] == offered
+    assert all("{" not in r["text"] for r in mirrored)

@@ -195,3 +195,28 @@ def test_loopback_addresses_are_accepted():
     sock = bind("127.0.0.1", 0)
     assert sock.getsockname()[0] == "127.0.0.1"
     sock.close()
+
+
+def test_approved_replies_are_offered_with_the_suggestion():
+    from copilot.api.models import MessageEvent, StartContact
+    from copilot.macros.library import MacroLibrary
+
+    runtime = Runtime.create(Settings())
+    runtime.engine = FakeEngine(replies=[["Sorry", " for", " the", " wait", "."]])
+    runtime.engine.load()
+    macros = MacroLibrary.open(Settings())
+    live = LiveContacts(runtime, macros=macros)
+    started = live.start(StartContact.model_validate({"channel": "chat", "customer": {}}))
+    text = "I forgot my password and cannot log in to my account."
+    live.post(started.id, MessageEvent(role="customer", text=text))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        state = live.state(started.id)
+        if state.suggestion and state.suggestion.done:
+            break
+        time.sleep(0.02)
+    assert state.suggestion and state.suggestion.done
+    assert state.approved_replies, "no approved reply offered for a password question"
+    first = state.approved_replies[0]
+    assert "password" in (first.title + first.text).lower()
+    assert "{" not in first.text and first.score > 0
