@@ -47,7 +47,13 @@ LAST_WEIGHT = 0.5
 WINDOW_TURNS = 3
 LEXICAL_WEIGHT = 0.2
 LEXICAL_SATURATION = 4.0
-THRESHOLD = 0.35
+THRESHOLD = 0.33
+#: A reply's own words match a customer's question less well than its title and tags
+#: (what the customer asks): "I've cancelled order …" shares words with "I ordered …
+#: it hasn't arrived". On the handwritten probes in the unit tests this puts the right
+#: reply first in 32 of 33 conversations instead of 30, and keeps every right reply
+#: above the threshold and all small talk below it.
+TEXT_VIEW_WEIGHT = 0.95
 _MAX_QUERY_CHARS = 2000
 DIMENSIONS = 512
 MIN_LANGUAGE_WORDS = 3
@@ -220,6 +226,8 @@ class MacroIndex:
     ) -> None:
         self.macros = list(macros)
         self.views = list(views)
+        # the first view is the one to trust most; with the default views that is the topic
+        self.view_weights = [1.0] + [TEXT_VIEW_WEIGHT] * (len(self.views) - 1)
         self.lexical = lexical
         self.languages = np.array([m.language for m in self.macros], dtype=object)
 
@@ -256,7 +264,13 @@ class MacroIndex:
             return np.full(n, -np.inf, dtype=np.float32)
         vectors, weights = (turns or TURNS).matrix(query)
         weights = weights / float(weights.sum())
-        dense = np.max([(view @ vectors.T) @ weights for view in self.views], axis=0)
+        dense = np.max(
+            [
+                weight * ((view @ vectors.T) @ weights)
+                for view, weight in zip(self.views, self.view_weights, strict=True)
+            ],
+            axis=0,
+        )
         bm25 = self.lexical.scores(query.lexical_text)
         total = dense + LEXICAL_WEIGHT * bm25 / (bm25 + LEXICAL_SATURATION)
         if query.language and query.language in self.languages:

@@ -368,6 +368,14 @@ RELEVANT = [
     (["Ich möchte die Schuhe zurückschicken, sie sind zu klein."], {"de-ruecksendung"}),
     (["Die Tasse ist kaputt angekommen, der Karton war zerdrückt."], {"de-beschaedigt"}),
     (["Ich will sofort mit Ihrem Vorgesetzten sprechen!"], {"de-rueckruf"}),
+    (
+        [
+            "Hi, I ordered a coffee grinder last Monday and it still hasn't arrived. "
+            "The tracking page hasn't changed in four days."
+        ],
+        {"delayed-parcel"},
+    ),
+    (["My order still hasn't shown up, it's been ten days."], {"delayed-parcel", "order-status"}),
     (["Bitte stornieren Sie meine Bestellung 4711."], {"de-stornierung"}),
     (["Mir wurde der Betrag zweimal abgebucht!"], {"de-doppelte-abbuchung"}),
     (["Ich habe mein Passwort vergessen und kann mich nicht anmelden."], {"de-passwort"}),
@@ -406,7 +414,7 @@ def test_relevant_conversations_get_the_right_macro(demo_library: MacroLibrary):
         best += bool(ids) and ids[0] in expected
         in_top3 += bool(expected & set(ids))
     assert in_top3 == len(RELEVANT)
-    assert best >= len(RELEVANT) - 2
+    assert best >= len(RELEVANT) - 1
 
 
 def test_chit_chat_is_offered_nothing(demo_library: MacroLibrary):
