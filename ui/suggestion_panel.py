@@ -20,6 +20,16 @@ from copilot.suggest import Chunk, Suggestion
 from ui.feedback import FeedbackButtons
 
 
+def show_chunk(editor: QPlainTextEdit, chunk: Chunk) -> None:
+    """A streamed piece appended, or the whole text replaced (rules, citations, withheld)."""
+    if chunk.replace:
+        editor.setPlainText(chunk.text)
+    else:
+        cursor = editor.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(chunk.text)
+
+
 class SuggestionPanel(QWidget):
     insert_requested = Signal()
     regenerate_requested = Signal()
@@ -90,12 +100,7 @@ class SuggestionPanel(QWidget):
         self.set_busy(True)
 
     def add(self, chunk: Chunk) -> None:
-        if chunk.replace:
-            self.text.setPlainText(chunk.text)
-        else:
-            cursor = self.text.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(chunk.text)
+        show_chunk(self.text, chunk)
         self.text.moveCursor(QTextCursor.MoveOperation.End)
 
     def finish(self, result: Suggestion, tokens_per_s: float) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from copilot.macros.model import PLACEHOLDERS, Macro, slugify
+from ui.supervisor.field_row import ERROR_STYLE, with_error
 
-_ERROR = "color:#b91c1c"
 LANGUAGES = ["any", "en", "de", "fr", "es", "it", "nl"]
 PLACEHOLDER_HELP = "Placeholders filled from the conversation: " + ", ".join(
     "{" + name + "}" for name in sorted(PLACEHOLDERS)
@@ -78,7 +77,7 @@ class MacroDialog(QDialog):
         self.general = QLabel("")
         self.general.setObjectName("macroError")
         self.general.setWordWrap(True)
-        self.general.setStyleSheet(_ERROR)
+        self.general.setStyleSheet(ERROR_STYLE)
         self.general.hide()
         layout.addWidget(self.general)
         buttons = QDialogButtonBox(
@@ -97,18 +96,7 @@ class MacroDialog(QDialog):
         self.title.setFocus()
 
     def _row(self, form: QFormLayout, label: str, field: str, editor: QWidget) -> None:
-        cell = QWidget()
-        box = QVBoxLayout(cell)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(1)
-        box.addWidget(editor)
-        error = QLabel("")
-        error.setObjectName(f"macroError_{field}")
-        error.setWordWrap(True)
-        error.setTextFormat(Qt.TextFormat.PlainText)
-        error.setStyleSheet(_ERROR)
-        error.hide()
-        box.addWidget(error)
+        cell, error = with_error(editor, f"macroError_{field}")
         self.errors[field] = error
         caption = QLabel(label)
         caption.setBuddy(editor)

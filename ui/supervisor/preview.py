@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from copilot.engine import EngineState
 from copilot.profiles import Profile
 from copilot.suggest import Chunk, Suggestion, SuggestionRequest, stream_suggestion
 from ui.errors import user_message
+from ui.suggestion_panel import show_chunk
 from ui.worker import Worker, WorkerPool
 
 DRAFT, CURRENT = "draft", "current"
@@ -80,12 +80,7 @@ class PreviewColumn(QWidget):
         self.show_message("Waiting for the model…")
 
     def add(self, chunk: Chunk) -> None:
-        if chunk.replace:
-            self.text.setPlainText(chunk.text)
-        else:
-            cursor = self.text.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(chunk.text)
+        show_chunk(self.text, chunk)
 
     def finish(self, result: Suggestion) -> None:
         self.text.setPlainText(result.text)

@@ -12,7 +12,7 @@ from typing import Any
 
 import annotated_types
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from copilot.profile_files import field_errors
 from copilot.profiles import TEMPLATE_VARIABLES, Profile
+from ui.supervisor.field_row import ERROR_STYLE, with_error
 
 Validator = Callable[[dict[str, Any]], dict[str, str]]
-_ERROR = "color:#b91c1c"
 _HINT = "color:#6b7280"
 AVOID_ACTIONS = {"flag": "Flag it for the agent", "remove": "Remove it from the reply"}
 GERMAN_ADDRESS = {"any": "Not checked", "formal": "Formal (Sie)", "informal": "Informal (du)"}
@@ -148,7 +148,7 @@ class ProfileForm(QWidget):
         self.general_error = QLabel("")
         self.general_error.setObjectName("profileGeneralError")
         self.general_error.setWordWrap(True)
-        self.general_error.setStyleSheet(_ERROR)
+        self.general_error.setStyleSheet(ERROR_STYLE)
         self.general_error.hide()
 
         columns = QHBoxLayout()
@@ -172,18 +172,7 @@ class ProfileForm(QWidget):
         editor: QWidget,
         buddy: QWidget | None = None,
     ) -> None:
-        cell = QWidget()
-        box = QVBoxLayout(cell)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(1)
-        box.addWidget(editor)
-        error = QLabel("")
-        error.setObjectName(f"error_{field}")
-        error.setWordWrap(True)
-        error.setTextFormat(Qt.TextFormat.PlainText)
-        error.setStyleSheet(_ERROR)
-        error.hide()
-        box.addWidget(error)
+        cell, error = with_error(editor, f"error_{field}")
         self.error_labels[field] = error
         caption = QLabel(label)
         caption.setBuddy(buddy or editor)
