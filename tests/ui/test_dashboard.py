@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 from copilot.analytics import Analytics, Report, Source
 from copilot.errors import StoreError
 from copilot.settings import Settings
-from tests.unit.test_analytics import TODAY, Clock, record_activity
+from tests.analytics_fixtures import TODAY, Clock, record_activity
 from ui.dashboard import EMPTY_PROFILE_TEXT, EMPTY_TEXT, Dashboard
 
 PROFILES = ("friendly", "formal", "empathetic-de-escalation")
