@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     from copilot.analytics.cli import add_parsers as add_stats_parsers
 
     add_stats_parsers(sub)
+    from copilot.models_cli import add_parsers as add_model_parsers
+
+    add_model_parsers(sub)
+    from copilot.doctor import add_parsers as add_doctor_parsers
+
+    add_doctor_parsers(sub)
     return parser
 
 
@@ -297,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
             from copilot.profiles_cli import run_profiles
 
             return run_profiles(args, runtime)
+        if args.command == "model":
+            from copilot.models_cli import run_model
+
+            return run_model(args, runtime.settings)
+        if args.command == "doctor":
+            from copilot.doctor import run_doctor
+
+            problems = [p.user_message for p in runtime.problems]
+            return run_doctor(args, runtime.settings, problems)
         handler = {"suggest": cmd_suggest, "demo": cmd_demo}[args.command]
         return handler(args, runtime)
     except CopilotError as exc:
