@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import ModelError
+from copilot.files import atomic_write
 from copilot.model_file import ModelInfo, bundled_model_path, inspect_model
 from copilot.settings import Settings, update_settings
 
@@ -302,10 +303,7 @@ def _read_index(folder: Path) -> list[dict[str, Any]]:
 
 def _write_index(folder: Path, models: list[dict[str, Any]]) -> None:
     path = folder / INDEX_FILE
-    tmp = path.with_name(f".{INDEX_FILE}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps({"models": models}, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps({"models": models}, indent=2).encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise _disk_error(path, exc) from exc

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import ProfileError
-from copilot.profile_files import atomic_write, field_errors
+from copilot.files import atomic_write
+from copilot.profile_files import field_errors
 from copilot.profile_library import ProfileLibrary
 from copilot.profiles import Profile
 

@@ -1,4 +1,4 @@
-"""Writing profiles as files: atomic writes, stable YAML, and field messages for an editor.
+"""Writing profiles as files: stable YAML, and field messages for an editor.
 
 Kept apart from the library so the editor's live validation and the pack code can use
 the same YAML and the same wording without pulling in folder management.
@@ -6,10 +6,7 @@ the same YAML and the same wording without pulling in folder management.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import secrets
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,45 +25,6 @@ FIELD_ORDER = tuple(Profile.model_fields)
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename durable on POSIX; Windows has no directory handles to sync."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_synced(path: Path, data: bytes) -> None:
-    """Write and flush to disk (for files in a folder that is swapped in later)."""
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so a reader sees the old file or the new one, never half.
-
-    Raises OSError; the temporary file is removed and the old file kept on any failure.
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        write_synced(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def remove_tree(path: Path) -> None:

@@ -21,16 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import ProfileError
+from copilot.files import atomic_write, fsync_dir, write_synced
 from copilot.paths import bundled_prompts_dir
-from copilot.profile_files import (
-    atomic_write,
-    field_errors,
-    fsync_dir,
-    profile_yaml,
-    remove_tree,
-    sha256_bytes,
-    write_synced,
-)
+from copilot.profile_files import field_errors, profile_yaml, remove_tree, sha256_bytes
 from copilot.profiles import PROFILE_SUFFIXES, Profile, ProfileSet, load_profile, load_profiles
 from copilot.settings import Settings
 

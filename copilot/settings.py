@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from copilot.errors import SettingsError
+from copilot.files import atomic_write
 from copilot.paths import config_dir, default_data_dir
 
 log = logging.getLogger(__name__)
@@ -215,12 +216,9 @@ def update_settings(**changes: Any) -> Path:
         Settings.model_validate(current)
     except ValidationError as exc:
         raise SettingsError(_describe(exc, "the requested change")) from exc
-    tmp = path.with_suffix(".json.tmp")
     try:
-        tmp.write_text(json.dumps(current, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(current, indent=2, sort_keys=True).encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise SettingsError(
             f"The settings could not be saved to {path} ({exc.strerror}). "
             "Free some disk space or check the folder's permissions; "

@@ -12,7 +12,6 @@ logged (without text) and kept in ``last_error`` for the window to show once.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
@@ -38,6 +37,7 @@ from copilot.analytics.events import (
 )
 from copilot.analytics.report import EventRow, Report, build_report
 from copilot.errors import StoreError
+from copilot.files import atomic_write
 from copilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -318,14 +318,9 @@ class Analytics:
         """Per-day and per-profile figures as CSV, written atomically; rows written."""
         text, count = self.report(days).to_csv()
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
         try:
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
+            atomic_write(path, text.encode("utf-8"))
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             raise StoreError(
                 f"The CSV file {path} could not be written ({exc.strerror or exc}). "
                 "Pick another folder or file name.",

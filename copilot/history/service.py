@@ -17,6 +17,7 @@ from pathlib import Path
 
 from copilot.conversation import Contact
 from copilot.errors import StoreError
+from copilot.files import atomic_write
 from copilot.history.digest import Digest, make_digest
 from copilot.history.importer import ImportReport, Progress, import_history
 from copilot.history.keys import (
@@ -185,10 +186,8 @@ def _read_meta(path: Path) -> dict[str, object]:
 
 
 def _write_meta(path: Path, meta: dict[str, object]) -> None:
-    tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(meta, indent=1).encode("utf-8"))
     except OSError as exc:
         raise StoreError(
             f"Could not write {path} ({exc}). Free some disk space and retry."

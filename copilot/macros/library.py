@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from copilot.conversation import Contact
+from copilot.files import atomic_write
 from copilot.macros.fill import Filled, fill
 from copilot.macros.importer import COLUMNS, ImportReport, read_macros_csv
 from copilot.macros.model import Macro, MacroError
@@ -107,16 +108,10 @@ class MacroLibrary:
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "macros": [m.model_dump(mode="json") for m in self.macros],
         }
-        tmp = self.path.with_name(self.path.name + ".tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise MacroError(
                 f"The approved replies could not be saved to {self.path} ({exc.strerror}). "
                 "Check free disk space and the folder's permissions; the file on disk is unchanged."

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+import copilot.files
 from copilot.errors import SettingsError
 from copilot.settings import (
     SCHEMA_VERSION,
@@ -91,11 +92,11 @@ def test_a_failed_write_keeps_the_old_file(monkeypatch: pytest.MonkeyPatch):
     update_settings(active_profile="formal")
     original = settings_file().read_text()
 
-    def full_disk(self, *args, **kwargs):
+    def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Path, "write_text", full_disk)
+        patch.setattr(copilot.files, "write_synced", full_disk)
         with pytest.raises(SettingsError, match="No space left"):
             update_settings(active_profile="concise")
     assert settings_file().read_text() == original
