@@ -104,11 +104,16 @@ def system_text(profile: Profile, values: dict[str, str], language: str) -> str:
     )
 
 
+def customer_language(contact: Contact) -> str:
+    """The language of the customer's recent messages (English when they do not tell)."""
+    customer_text = " ".join(t.text for t in contact.turns[-6:] if t.role is Role.CUSTOMER)
+    return detect_language(customer_text)
+
+
 def reply_language(profile: Profile, contact: Contact) -> str:
     if profile.reply_language != "customer":
         return profile.reply_language
-    customer_text = " ".join(t.text for t in contact.turns[-6:] if t.role is Role.CUSTOMER)
-    return detect_language(customer_text)
+    return customer_language(contact)
 
 
 def _turn_messages(turns: list[Turn]) -> list[ChatMessage]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 
 from copilot.conversation import Contact, Role
-from copilot.language import detect_language
 from copilot.macros.model import Macro
+from copilot.prompt import customer_language
 
 _LABELS = {
     "en": {
@@ -149,8 +149,7 @@ def format_date(day: Date, language: str) -> str:
 def reply_language(macro: Macro, contact: Contact) -> str:
     if macro.language != "any":
         return macro.language
-    customer = " ".join(t.text for t in contact.turns[-6:] if t.role is Role.CUSTOMER)
-    return detect_language(customer)
+    return customer_language(contact)
 
 
 def fill(
