@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     from copilot.doctor import add_parsers as add_doctor_parsers
 
     add_doctor_parsers(sub)
+    from copilot.selftest import add_parsers as add_selftest_parsers
+
+    add_selftest_parsers(sub)
     return parser
 
 
@@ -248,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     install_log_redaction()
     if args.command is None:
         return _open_window(argv)
+    if args.command == "selftest" and args.window:
+        from copilot.selftest import run_selftest
+
+        # The window builds its own runtime, as it does for an agent.
+        return run_selftest(args, None)
     try:
         runtime = Runtime.create()
         for problem in runtime.problems:
@@ -312,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
 
             problems = [p.user_message for p in runtime.problems]
             return run_doctor(args, runtime.settings, problems)
+        if args.command == "selftest":
+            from copilot.selftest import run_selftest
+
+            return run_selftest(args, runtime)
         handler = {"suggest": cmd_suggest, "demo": cmd_demo}[args.command]
         return handler(args, runtime)
     except CopilotError as exc:
