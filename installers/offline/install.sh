@@ -48,6 +48,14 @@ app_version="$(manifest app_version)"
 [ "$(uname -m)" = "$want_machine" ] \
   || die "this bundle was built for $want_machine processors, and this machine is $(uname -m); build the bundle on a $(uname -m) machine"
 
+# Wheels compiled for Linux need at least the C library (glibc) they were built against.
+want_glibc="$(manifest glibc)"
+have_glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')"
+if [ -n "$want_glibc" ] && [ -n "$have_glibc" ] \
+    && [ "$(printf '%s\n%s\n' "$want_glibc" "$have_glibc" | sort -V | head -1)" != "$want_glibc" ]; then
+  die "this bundle needs glibc $want_glibc or newer, and this machine has $have_glibc; build the bundle on a machine with the oldest Linux you install on"
+fi
+
 # The wheels are for one Python minor version: find it.
 if [ -z "$PY" ]; then
   for candidate in "python$want_python" python3; do
@@ -69,6 +77,14 @@ free_kb="$(df -Pk "$PREFIX" | awk 'NR==2 {print $4}')"
 [ "$free_kb" -ge "$need_kb" ] \
   || die "not enough disk space in $PREFIX: $((need_kb / 1024)) MB needed, $((free_kb / 1024)) MB free; free some space or pass --prefix on a larger disk"
 
+# pip reads only this folder: no index, and no machine-wide pip settings (mirrors,
+# constraints) that were meant for other installs.
+export PIP_CONFIG_FILE=/dev/null
+if [ -e "$PREFIX/current" ]; then
+  kept="nothing was changed, and the copilot installed before still works"
+else
+  kept="nothing was installed"
+fi
 release="$PREFIX/releases/$app_version-$(date +%Y%m%d%H%M%S)"
 # Until the switch below, a failure removes the half-made environment and nothing else.
 cleanup() { if [ -n "$release" ]; then rm -rf "$release"; fi; }
@@ -79,9 +95,12 @@ say "Creating the environment in $release"
 say "Installing $(grep -c -- '--hash=' "$HERE/requirements.txt") packages from this folder (no network)"
 "$release/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
   --find-links "$HERE/wheels" --no-deps --require-hashes -r "$HERE/requirements.txt" \
-  || die "the packages could not be installed (see above); nothing was changed, the previous install still works"
-"$release/bin/python" -m pip check --disable-pip-version-check >/dev/null \
-  || die "the installed packages do not fit together: $("$release/bin/python" -m pip check 2>&1 | head -3)"
+  || die "the packages could not be installed (see above); $kept"
+# Every package's own needs are met, but for those installed bare on purpose (the model).
+bare="$(tr -d '\n ' < "$HERE/manifest.json" | sed -n 's/.*"without_dependencies":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' '|')"
+unmet="$("$release/bin/python" -m pip check --disable-pip-version-check 2>&1 | grep -v -i -E "^(${bare:-none}) " || true)"
+[ -z "$unmet" ] || [ "$unmet" = "No broken requirements found." ] \
+  || die "the installed packages do not fit together: $(echo "$unmet" | head -3); $kept"
 
 # llama.cpp was compiled for a processor family (manifest.json: llama_cpp_cmake_args).
 # A processor without those instructions stops with SIGILL: say so instead of crashing later.
@@ -141,8 +160,9 @@ chmod 755 "$PREFIX/uninstall.sh"
 
 # The window needs a few system libraries that desktops normally have.
 missing=()
+LDCONFIG="$(command -v ldconfig || echo /sbin/ldconfig)"
 for lib in libxcb-cursor.so.0 libxkbcommon-x11.so.0 libxcb-icccm.so.4 libEGL.so.1 libfontconfig.so.1; do
-  ldconfig -p 2>/dev/null | grep -q "$lib" || missing+=("$lib")
+  "$LDCONFIG" -p 2>/dev/null | grep -q "$lib" || missing+=("$lib")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "Note: the window needs these system libraries, not found here: ${missing[*]}"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 APP = "agent-copilot"
@@ -30,6 +31,25 @@ def model_package() -> str:
         if line.startswith("MODEL_PACKAGE="):
             return line.split("=", 1)[1].strip().strip('"')
     raise SystemExit("installers/versions.sh has no MODEL_PACKAGE line")
+
+
+def oldest_python() -> str:
+    """The lowest Python the app supports (``requires-python``), as x.y.0."""
+    for line in (HERE.parent.parent / "pyproject.toml").read_text().splitlines():
+        if line.startswith("requires-python"):
+            return line.split(">=", 1)[1].strip().strip('"') + ".0"
+    raise SystemExit("pyproject.toml has no requires-python")
+
+
+def too_new(found: dict[str, str]) -> list[str]:
+    """Packages whose own Requires-Python leaves out a Python the app supports."""
+    floor = oldest_python()
+    refused = []
+    for name in sorted(found):
+        needs = distribution(name).metadata.get("Requires-Python")
+        if needs and not SpecifierSet(needs).contains(floor, prereleases=True):
+            refused.append(f"{name}=={found[name]} needs Python {needs}, not {floor}")
+    return refused
 
 
 def closure() -> dict[str, str]:
@@ -67,7 +87,14 @@ def render() -> str:
         f"# Resolved for Python {env['python_version']} on {env['sys_platform']} "
         f"{env['platform_machine']}; the model package installs without its dependencies.",
     ]
-    lines += [f"{name}=={version}" for name, version in sorted(closure().items())]
+    found = closure()
+    refused = too_new(found)
+    if refused:
+        raise SystemExit(
+            "these packages would not install on every supported Python; pin an older "
+            "release in pyproject.toml:\n  " + "\n  ".join(refused)
+        )
+    lines += [f"{name}=={version}" for name, version in sorted(found.items())]
     lines.append(f"{model_package()}  # no-deps")
     return "\n".join(lines) + "\n"
 

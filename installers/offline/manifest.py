@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,31 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def glibc_needed(wheel_names: list[str]) -> str:
+    """The oldest C library every wheel here runs with: a wheel's lowest manylinux tag, or
+    this machine's own for a wheel compiled here (tagged plain ``linux``)."""
+    needed = (0, 0)
+    for name in wheel_names:
+        platforms = name[: -len(".whl")].split("-")[-1].split(".")
+        floors = []
+        for platform in platforms:
+            match = re.match(r"manylinux_(\d+)_(\d+)_", platform)
+            if match:
+                floors.append((int(match[1]), int(match[2])))
+            elif platform.split("_")[0] in _LEGACY_MANYLINUX:
+                floors.append(_LEGACY_MANYLINUX[platform.split("_")[0]])
+            elif platform.startswith("linux_"):
+                here = os.confstr("CS_GNU_LIBC_VERSION") or "glibc 0.0"
+                major, minor = here.split()[1].split(".")[:2]
+                floors.append((int(major), int(minor)))
+        if floors:
+            needed = max(needed, min(floors))
+    return f"{needed[0]}.{needed[1]}"
 
 
 def read_lock(lock: Path) -> dict[str, tuple[str, bool]]:
@@ -91,8 +118,11 @@ def main() -> int:
         "python": args.python,
         "platform": "linux",
         "machine": args.machine,
+        "glibc": glibc_needed([w["file"] for w in wheels.values()]),
         "llama_cpp_cmake_args": args.cmake_args,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # installed without their own dependencies on purpose (pip check would name them)
+        "without_dependencies": sorted(name for name, (_v, bare) in pins.items() if bare),
         "wheels": [wheels[name] for name in sorted(wheels)],
         "bytes": sum((args.bundle / "wheels" / w["file"]).stat().st_size for w in wheels.values()),
     }

@@ -69,8 +69,13 @@ def test_manifest_hashes_exactly_the_locked_wheels(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     lock = tmp_path / "lock"
-    lock.write_text("# header\nfoo-bar==1.0\nmodel==2.0  # no-deps\n")
+    lock.write_text("# header\nfoo-bar==1.0\nnative==3.0\nnewer==1.0\nmodel==2.0  # no-deps\n")
     foo = _wheel(wheels, "foo_bar", "1.0", b"foo")
+    # a compiled wheel: runs with the oldest of its tags' C libraries
+    (wheels / "native-3.0-cp311-cp311-manylinux_2_28_x86_64.manylinux_2_17_x86_64.whl").write_bytes(
+        b"c"
+    )
+    (wheels / "newer-1.0-cp311-abi3-manylinux_2_24_x86_64.whl").write_bytes(b"d")
     _wheel(wheels, "agent_copilot", "9.9", b"app")
 
     missing = _manifest(tmp_path, lock)
@@ -91,10 +96,11 @@ def test_manifest_hashes_exactly_the_locked_wheels(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     lines = (tmp_path / "requirements.txt").read_text().splitlines()
     assert f"foo-bar==1.0 --hash=sha256:{foo}" in lines
-    assert sum("--hash=sha256:" in line for line in lines) == 3
+    assert sum("--hash=sha256:" in line for line in lines) == 5
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["python"] == "3.11" and manifest["app_version"] == "9.9"
-    assert manifest["bytes"] == len(b"foo") + len(b"app") + len(b"model")
+    assert manifest["bytes"] == len(b"foo") + len(b"app") + len(b"model") + 2
+    assert manifest["glibc"] == "2.24"
 
 
 def _fake_bundle(folder: Path, python: str, machine: str) -> Path:
