@@ -16,6 +16,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from copilot.errors import Cancelled, ModelError
@@ -97,6 +98,21 @@ class Engine:
                 raise
             self.state, self.error = EngineState.READY, None
             return self.info
+
+    def use_file(self, model_path: Path | None) -> None:
+        """Unload the model and aim the engine at another file (None: the bundled one).
+
+        Waits for a generation in progress, so cancel it first; ``load()`` loads the new
+        file. The runtime shares these settings, so it sees the new path too.
+        """
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+            self.settings.model_path = model_path
+            self.info, self.error = None, None
+            self.state = EngineState.NOT_LOADED
+            self.last_tokens = []
 
     def _load(self) -> ModelInfo:
         path = resolve_model_path(self.settings.model_path)
@@ -216,6 +232,7 @@ class Engine:
         with self._lock:
             if cancel.is_set():
                 raise Cancelled
+            self._require_ready()  # the model may have been swapped while this call waited
             stats = GenerationStats(prompt_tokens=len(tokens), max_tokens=max_tokens)
             if reuse_cache:
                 # llama.cpp always evaluates at least the last prompt token again
@@ -276,6 +293,7 @@ class Engine:
         with self._lock:
             if cancel is not None and cancel.is_set():
                 raise Cancelled
+            self._require_ready()
             cached = self._common_prefix(tokens)
             if cached >= len(tokens):
                 return 0

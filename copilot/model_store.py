@@ -87,7 +87,10 @@ def check_model(path: Path) -> ModelInfo:
 def add_model(
     settings: Settings, source: Path, *, link: bool = False, progress: Progress | None = None
 ) -> ModelEntry:
-    """Check ``source``, copy (or link) it into the models folder and record it."""
+    """Check ``source``, copy (or link) it into the models folder and record it.
+
+    ``progress(done, total)`` may raise (``Cancelled``) to stop: nothing is left behind.
+    """
     source = Path(source).expanduser()
     info = check_model(source)
     folder = models_dir(settings)
@@ -251,6 +254,9 @@ def _copy_hashed(source: Path, target: Path, size: int, progress: Progress | Non
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _disk_error(target, exc) from exc
+    except BaseException:  # stopped by ``progress`` (Cancelled) or Ctrl+C: no partial file
+        tmp.unlink(missing_ok=True)
+        raise
     return digest.hexdigest()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 
 from copilot.analytics.events import Reason, Source
 from copilot.conversation import Channel, Contact, Role, Turn
@@ -25,6 +25,7 @@ from copilot.errors import (
     SettingsError,
     StoreError,
 )
+from copilot.model_store import ModelEntry
 from copilot.runtime import Runtime
 from copilot.settings import update_settings
 from ui.api_bridge import ApiBridge, IntegrationError
@@ -34,6 +35,7 @@ from ui.feedback import FeatureOff, Recorder, open_analytics
 from ui.history_controller import HistoryController
 from ui.knowledge_controller import KnowledgeController, KnowledgeFactory
 from ui.macro_strip import MacroController
+from ui.models_dialog import ModelsDialog, ModelSwitcher
 from ui.suggestion_controller import SuggestionController
 from ui.window_actions import build_actions
 from ui.window_layout import WindowLayout
@@ -60,6 +62,7 @@ class MainWindow(WindowLayout):
     suggestion_began = Signal(str)
     suggestion_chunk = Signal(object)
     suggestion_done = Signal(object)
+    models_action: QAction
 
     def __init__(
         self,
@@ -116,6 +119,8 @@ class MainWindow(WindowLayout):
         self.macros = MacroController(self.macro_strip, self, self.recorder)
         self.macros.failed.connect(self.report)
         self.api = ApiBridge(self)
+        self.model_switcher = ModelSwitcher(self)
+        self._models_dialog: ModelsDialog | None = None
         self.capture.captured.connect(self._on_clipboard_captured)
         self.capture.skipped.connect(lambda why: self.statusBar().showMessage(why, 6000))
 
@@ -148,6 +153,8 @@ class MainWindow(WindowLayout):
         self.window_state.setValue("approved_replies_open", self.macro_strip.toggle.isChecked())
         self.window_state.sync()
         self.api.stop()
+        if self._models_dialog is not None:
+            self._models_dialog.shutdown()  # a model being copied stops, leaving nothing
         self.suggestions.cancel()
         self.macros.close()
         pools = (self.workers, self.knowledge.workers, self.knowledge.import_workers)
@@ -169,6 +176,21 @@ class MainWindow(WindowLayout):
     # -- model ---------------------------------------------------------------------------
     def start_model_load(self) -> None:
         self.suggestions.load_model()
+
+    def open_models(self) -> ModelsDialog:
+        """The models dialog: see them with size and quantisation, use one, add one."""
+        if self._models_dialog is None:
+            self._models_dialog = ModelsDialog(self.runtime, self.model_switcher, self)
+        dialog = self._models_dialog
+        dialog.refresh()
+        dialog.show()
+        dialog.activateWindow()
+        dialog.table.setFocus()
+        return dialog
+
+    def switch_model(self, entry: ModelEntry) -> None:
+        """Load ``entry`` in place of the current model; a failure goes back to it."""
+        self.model_switcher.switch(entry)
 
     # -- conversation ----------------------------------------------------------------
     def add_customer_message(self) -> None:

@@ -34,6 +34,7 @@ SHORTCUTS = [
     ("Ctrl+Shift+C", "capture: each text you copy becomes the customer's message (on/off)"),
     ("Ctrl+Shift+I", "integration: the local API's address and token"),
     ("Ctrl+Shift+U", "supervisor mode: profiles, approved replies, dashboard (passphrase)"),
+    ("Ctrl+Shift+M", "models: see them with size and quantisation, switch, add a GGUF file"),
     ("Ctrl+Shift+D", "demo: play the next customer message"),
     ("F1", "this list"),
 ]
@@ -122,6 +123,11 @@ def build_actions(w: MainWindow) -> None:
         "Supervisor…",
         "Supervisor mode: profiles, approved replies and the dashboard (Ctrl+Shift+U)",
     )
+    w.models_action = _tip(
+        _action(w, "Models…", ["Ctrl+Shift+M"], w.open_models),
+        "Models…",
+        "The models: size and quantisation, switch to another, add a GGUF file (Ctrl+Shift+M)",
+    )
     toolbar = w.toolbar
     toolbar.addSeparator()
     for act in (
@@ -133,6 +139,7 @@ def build_actions(w: MainWindow) -> None:
         w.capture_action,
         w.integration_action,
         w.supervisor_action,
+        w.models_action,
     ):
         toolbar.addAction(act)
 
