@@ -121,18 +121,25 @@ def _copilot(problems: Sequence[str]) -> list[Check]:
     return checks
 
 
+def _import_llama() -> Any:
+    import llama_cpp
+
+    return llama_cpp
+
+
 def _llama(settings: Settings) -> list[Check]:
     try:
-        import llama_cpp
-    except ImportError as exc:
-        return [
-            Check(
-                "llama.cpp",
-                Status.FAIL,
-                f"llama_cpp cannot be imported ({exc})",
-                "Reinstall with installers/setup.sh.",
-            )
-        ]
+        llama_cpp = _import_llama()
+    except (ImportError, OSError, RuntimeError) as exc:
+        # A GPU build whose runtime libraries are missing fails here, naming the library.
+        missing = re.search(r"([\w.+-]+\.(?:so[.\d]*|dll|dylib)): cannot open", str(exc))
+        hint = (
+            f"{missing[1]} is missing: install the GPU runtime libraries this llama.cpp build "
+            "needs (docs/gpu.md), or install a CPU build."
+            if missing
+            else "Reinstall the copilot (installers/setup.sh, or the offline bundle's install.sh)."
+        )
+        return [Check("llama.cpp", Status.FAIL, f"llama.cpp cannot be loaded ({exc})", hint)]
     info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
     backends = sorted(set(re.findall(r"(\w+) : ", info)) | _backend_libraries(llama_cpp))
     gpu = bool(llama_cpp.llama_supports_gpu_offload())

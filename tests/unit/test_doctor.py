@@ -94,3 +94,22 @@ def test_doctor_subprocess_is_fast_and_imports_no_chromadb(subprocess_env: dict[
     )
     assert module.returncode == 0, module.stderr
     assert json.loads(module.stdout)["ok"] is True
+
+
+def test_a_gpu_build_missing_its_runtime_names_the_library(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    import copilot.doctor
+
+    def broken() -> None:
+        raise RuntimeError(
+            "Failed to load shared library '/opt/x/llama_cpp/lib/libllama.so': "
+            "libcudart.so.13: cannot open shared object file: No such file or directory"
+        )
+
+    monkeypatch.setattr(copilot.doctor, "_import_llama", broken)
+    code, data = _doctor_json(capsys)
+    llama = next(c for c in data["checks"] if c["section"] == "llama.cpp")
+    assert code == 1 and llama["status"] == "fail"
+    assert llama["hint"].startswith("libcudart.so.13 is missing")
+    assert "gpu" not in {c["section"] for c in data["checks"]}  # nothing to say without it
