@@ -18,7 +18,7 @@ source "$ROOT/installers/versions.sh"
 QT_DEBS=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1
          libfontconfig1 libdbus-1-3 libxkbcommon0 libxcb-shape0 libxcb-randr0 libxcb-render-util0
          libxcb-image0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
-TEST_DEBS=(xvfb xauth)
+TEST_DEBS=(xvfb xauth strace)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
