@@ -44,10 +44,19 @@ def _no_network_available() -> str:
     return "" if probe.returncode == 0 else f"no network namespace: {probe.stderr.strip()}"
 
 
-def _offline(command: str) -> list[str]:
-    """``command`` in a new network namespace: loopback only, and no route beyond it."""
+def _offline(
+    command: str, env: dict[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in a new network namespace: loopback only, no route beyond it."""
     flags = "-n" if subprocess.run(["unshare", "-n", "true"]).returncode == 0 else "-rn"
-    return ["unshare", flags, "bash", "-c", f"ip link set lo up 2>/dev/null; {command}"]
+    return subprocess.run(
+        ["unshare", flags, "bash", "-c", f"ip link set lo up 2>/dev/null; {command}"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +115,7 @@ def test_offline_install_streams_a_suggestion(
     # No keyring backend is chosen: the bundle has only the real ones, as on a workstation.
     env.pop("PYTHON_KEYRING_BACKEND", None)
     install = f"bash {bundle}/install.sh --prefix {prefix} --bin-dir {bin_dir} --no-desktop"
-    proc = subprocess.run(
-        _offline(install), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1800
-    )
+    proc = _offline(install, env, tmp_path, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Installed Agent Copilot" in proc.stderr
     launcher = bin_dir / "agent-copilot"
@@ -116,39 +123,20 @@ def test_offline_install_streams_a_suggestion(
     assert (prefix / "uninstall.sh").is_file()
 
     python = prefix / "current" / "bin" / "python"
-    where = subprocess.run(
-        _offline(f"{python} -c 'import copilot, llama_cpp; print(copilot.__file__)'"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    where = _offline(
+        f"{python} -c 'import copilot, llama_cpp; print(copilot.__file__)'", env, tmp_path, 120
     )
     assert where.returncode == 0, where.stderr
     assert where.stdout.strip().startswith(str(prefix)), "the app must come from the install"
 
     # The namespace really has no network: a public address is unreachable.
-    probe = subprocess.run(
-        _offline(
-            f'{python} -S -c "import socket; s = socket.socket(); s.settimeout(3); '
-            "print(s.connect_ex(('192.0.2.1', 443)))\""
-        ),
-        env={"PATH": env["PATH"]},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    connect = "import socket; s = socket.socket(); s.settimeout(3); "
+    connect += "print(s.connect_ex(('192.0.2.1', 443)))"
+    probe = _offline(f'{python} -S -c "{connect}"', {"PATH": env["PATH"]}, tmp_path, 60)
     assert probe.stdout.strip() in {"101", "113"}, probe.stdout + probe.stderr  # unreachable
 
     for extra in ("", " --window"):
-        run = subprocess.run(
-            _offline(f"{launcher} selftest --json --timeout 600{extra}"),
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        run = _offline(f"{launcher} selftest --json --timeout 600{extra}", env, tmp_path, 900)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
         result = json.loads(run.stdout.strip().splitlines()[-1])
         assert result["ok"] is True and result["window"] is bool(extra)
@@ -158,14 +146,7 @@ def test_offline_install_streams_a_suggestion(
         if extra:
             assert result["qt_platform"] == "offscreen"
 
-    doctor = subprocess.run(
-        _offline(f"{launcher} doctor --json"),
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    doctor = _offline(f"{launcher} doctor --json", env, tmp_path, 120)
     checks = {c["section"]: c for c in json.loads(doctor.stdout)["checks"]}
     assert checks["model"]["status"] == "ok", checks["model"]
     assert "Q4_1" in checks["model"]["detail"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import threading
 from collections import namedtuple
 from pathlib import Path
@@ -21,35 +20,11 @@ from copilot.model_file import ModelInfo, bundled_model_path, inspect_model, res
 from copilot.model_store import add_model, models_dir
 from copilot.settings import require_settings
 from tests.fakes import FakeEngine
+from tests.gguf_fixtures import write_gguf
 from ui.models_dialog import ACTIVE_MARK, NOT_CHANGED, SUGGESTIONS_OFF, human_size
 from ui.window_actions import SHORTCUTS
 
 BUNDLED = bundled_model_path()
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode()
-    return struct.pack("<Q", len(raw)) + raw
-
-
-def write_gguf(
-    path: Path,
-    *,
-    architecture: str = "qwen2",
-    template: str | None = "{{ messages }}",
-    file_type: int = 15,
-    data_bytes: int = 4096,
-) -> Path:
-    """A tiny complete GGUF v3 (header, one tensor, its data) that inspect_model accepts."""
-    kvs = [_string("general.architecture") + struct.pack("<I", 8) + _string(architecture)]
-    kvs.append(_string("general.file_type") + struct.pack("<II", 4, file_type))
-    if template is not None:
-        kvs.append(_string("tokenizer.chat_template") + struct.pack("<I", 8) + _string(template))
-    header = b"GGUF" + struct.pack("<IQQ", 3, 1, len(kvs)) + b"".join(kvs)
-    header += _string("w") + struct.pack("<IQIQ", 1, data_bytes, 0, 0)
-    header += b"\0" * (-len(header) % 32)
-    path.write_bytes(header + os.urandom(data_bytes))
-    return path
 
 
 class SwitchingEngine(FakeEngine):
