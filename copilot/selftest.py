@@ -60,7 +60,9 @@ class SelfTestResult:
         """Keep this attempt's figures; True when another attempt should follow."""
         self.attempts += 1
         self.chunks, self.text = suggestion.chunks, suggestion.text
-        self.withheld, self.first_token_s = suggestion.withheld, suggestion.first_token_s
+        self.withheld = suggestion.withheld
+        if self.first_token_s is None:  # what the agent waited for: the first attempt's
+            self.first_token_s = suggestion.first_token_s
         if suggestion.withheld:
             self.steps.append(f"Attempt {self.attempts}: withheld by the leak guard")
         return suggestion.withheld and self.attempts < ATTEMPTS

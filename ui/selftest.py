@@ -32,14 +32,16 @@ def _qt_message(_kind: object, _context: object, message: str) -> None:
 def main(timeout_s: float, echo: bool) -> SelfTestResult:
     if sys.platform.startswith("linux") and _screenless():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtCore import QTimer, qInstallMessageHandler
+    from PySide6.QtCore import QEventLoop, QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     qInstallMessageHandler(_qt_message)
 
     from ui.app import create_window, open_services_after_model
 
-    app = QApplication.instance() or QApplication(["agent-copilot"])
+    _app = QApplication.instance() or QApplication(["agent-copilot"])
+    # A loop of its own, not the application's: quitting it leaves the application running.
+    loop = QEventLoop()
     result = SelfTestResult(window=True, qt_platform=QApplication.platformName())
     started = time.perf_counter()
     try:
@@ -47,14 +49,15 @@ def main(timeout_s: float, echo: bool) -> SelfTestResult:
     except CopilotError as exc:
         result.error = exc.user_message
         return result.finish()
-    state = {"asked": False}
+    state = {"asked": False, "stopped": False}
 
     def stop(error: str = "") -> None:
+        state["stopped"] = True
         if error and not result.error:
             result.error = error
         result.total_s = time.perf_counter() - started
         watchdog.stop()
-        app.quit()
+        loop.quit()
 
     def on_model(model_state: str) -> None:
         engine = window.runtime.engine
@@ -105,6 +108,7 @@ def main(timeout_s: float, echo: bool) -> SelfTestResult:
     window.start_model_load()
     open_services_after_model(window)
     watchdog.start()
-    app.exec()
+    if not state["stopped"]:  # quit() before exec() would be lost
+        loop.exec()
     window.close()
     return result.finish()
