@@ -70,9 +70,10 @@ have_python="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 "$PY" -c 'import ensurepip, venv' 2>/dev/null \
   || die "$PY cannot create virtual environments; install the python$want_python-venv package"
 
-# Room for the environment: about three times the wheels.
-need_kb=$(( $(du -sk "$HERE/wheels" | cut -f1) * 3 ))
+# Room for the environment: it takes a little over three times the wheels' size.
+need_kb=$(( $(du -sk "$HERE/wheels" | cut -f1) * 4 ))
 mkdir -p "$PREFIX/releases" || die "cannot create $PREFIX; run as root or pass --prefix DIR you can write to"
+PREFIX="$(cd "$PREFIX" && pwd)"  # the launcher and desktop entry need an absolute path
 free_kb="$(df -Pk "$PREFIX" | awk 'NR==2 {print $4}')"
 [ "$free_kb" -ge "$need_kb" ] \
   || die "not enough disk space in $PREFIX: $((need_kb / 1024)) MB needed, $((free_kb / 1024)) MB free; free some space or pass --prefix on a larger disk"
@@ -132,27 +133,36 @@ LAUNCHER
 chmod 755 "$PREFIX/bin/agent-copilot"
 if [ -n "$BIN_DIR" ]; then
   mkdir -p "$BIN_DIR"
+  BIN_DIR="$(cd "$BIN_DIR" && pwd)"
   ln -sfn "$PREFIX/bin/agent-copilot" "$BIN_DIR/agent-copilot"
 fi
-icon="$("$PREFIX/current/bin/python" -c 'from copilot.paths import resources_dir; print(resources_dir() / "icons" / "copilot.svg")')"
+# The icon is copied beside the launcher: the release folder it comes from changes with
+# every install.
+mkdir -p "$PREFIX/share"
+icon="$PREFIX/share/agent-copilot.svg"
+cp "$("$PREFIX/current/bin/python" -c 'from copilot.paths import resources_dir; print(resources_dir() / "icons" / "copilot.svg")')" "$icon"
 if [ -n "$DESKTOP_DIR" ]; then
   mkdir -p "$DESKTOP_DIR"
+  DESKTOP_DIR="$(cd "$DESKTOP_DIR" && pwd)"
   cat > "$DESKTOP_DIR/agent-copilot.desktop" <<DESKTOP
 [Desktop Entry]
 Type=Application
 Name=Agent Copilot
 Comment=Reply suggestions, knowledge articles and customer history beside your contact tools
-Exec=$PREFIX/bin/agent-copilot
+Exec="$PREFIX/bin/agent-copilot"
 Icon=$icon
 Terminal=false
 Categories=Office;
 DESKTOP
 fi
+links=""
+[ -z "$BIN_DIR" ] || links="$links \"$BIN_DIR/agent-copilot\""
+[ -z "$DESKTOP_DIR" ] || links="$links \"$DESKTOP_DIR/agent-copilot.desktop\""
 cat > "$PREFIX/uninstall.sh" <<UNINSTALL
 #!/bin/sh
 # Remove the Agent Copilot program (written by install.sh). Customer data, settings and
 # keys stay in each user's data folder and keyring; delete them separately if wanted.
-rm -f "$BIN_DIR/agent-copilot" "${DESKTOP_DIR:+$DESKTOP_DIR/agent-copilot.desktop}"
+rm -f$links
 rm -rf "$PREFIX"
 echo "Agent Copilot removed from $PREFIX."
 UNINSTALL
@@ -173,6 +183,8 @@ fi
 say "Installed Agent Copilot $app_version in $PREFIX"
 "$PREFIX/bin/agent-copilot" doctor || true
 echo
-echo "Start the window:       $BIN_DIR/agent-copilot"
-echo "Check a real suggestion: $BIN_DIR/agent-copilot selftest"
-echo "Remove the program:     $PREFIX/uninstall.sh"
+launcher="${BIN_DIR:+$BIN_DIR/agent-copilot}"
+launcher="${launcher:-$PREFIX/bin/agent-copilot}"
+echo "Start the window:        $launcher"
+echo "Check a real suggestion: $launcher selftest"
+echo "Remove the program:      $PREFIX/uninstall.sh"

@@ -114,13 +114,18 @@ def test_offline_install_streams_a_suggestion(
     env.pop("VIRTUAL_ENV", None)
     # No keyring backend is chosen: the bundle has only the real ones, as on a workstation.
     env.pop("PYTHON_KEYRING_BACKEND", None)
-    install = f"bash {bundle}/install.sh --prefix {prefix} --bin-dir {bin_dir} --no-desktop"
+    apps = tmp_path / "applications"
+    install = f"bash {bundle}/install.sh --prefix {prefix} --bin-dir {bin_dir} --desktop-dir {apps}"
     proc = _offline(install, env, tmp_path, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Installed Agent Copilot" in proc.stderr
     launcher = bin_dir / "agent-copilot"
     assert launcher.is_symlink() and (prefix / "current").is_symlink()
     assert (prefix / "uninstall.sh").is_file()
+    entry = (apps / "agent-copilot.desktop").read_text()
+    assert f'Exec="{prefix}/bin/agent-copilot"' in entry
+    icon = next(line.split("=", 1)[1] for line in entry.splitlines() if line.startswith("Icon="))
+    assert Path(icon).is_file()
 
     python = prefix / "current" / "bin" / "python"
     where = _offline(
@@ -152,3 +157,12 @@ def test_offline_install_streams_a_suggestion(
     assert "Q4_1" in checks["model"]["detail"]
     netlog = tmp_path / "netguard.log"
     assert not netlog.exists() or not netlog.read_text().strip(), netlog.read_text()
+
+    # Removing the program leaves the user's data (here the knowledge base the window made).
+    data = Path(env["AGENT_COPILOT_DATA_DIR"])
+    kept = sorted(p.name for p in data.iterdir())
+    removed = _offline(f"{prefix}/uninstall.sh", env, tmp_path, 120)
+    assert removed.returncode == 0, removed.stderr
+    assert not prefix.exists() and not launcher.is_symlink()
+    assert not (apps / "agent-copilot.desktop").exists()
+    assert kept and sorted(p.name for p in data.iterdir()) == kept
