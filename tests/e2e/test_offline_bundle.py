@@ -10,6 +10,7 @@ attempt to connect anywhere but loopback.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -34,23 +35,24 @@ def _build_env() -> dict[str, str]:
     return env
 
 
-def _no_network_available() -> str:
+@functools.cache
+def _unshare_flags() -> tuple[str, str]:
+    """How to make a network namespace here (root: ``-n``, else a user namespace), or why not."""
     if shutil.which("unshare") is None:
-        return "unshare is not installed (util-linux)"
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    if probe.returncode == 0:
-        return ""
-    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True, text=True)
-    return "" if probe.returncode == 0 else f"no network namespace: {probe.stderr.strip()}"
+        return "", "unshare is not installed (util-linux)"
+    for flags in ("-n", "-rn"):
+        probe = subprocess.run(["unshare", flags, "true"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return flags, ""
+    return "", f"no network namespace: {probe.stderr.strip()}"
 
 
 def _offline(
     command: str, env: dict[str, str], cwd: Path, timeout: float
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` in a new network namespace: loopback only, no route beyond it."""
-    flags = "-n" if subprocess.run(["unshare", "-n", "true"]).returncode == 0 else "-rn"
     return subprocess.run(
-        ["unshare", flags, "bash", "-c", f"ip link set lo up 2>/dev/null; {command}"],
+        ["unshare", _unshare_flags()[0], "bash", "-c", f"ip link set lo up 2>/dev/null; {command}"],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -102,7 +104,7 @@ def test_bundle_holds_every_pinned_wheel_hashed(bundle: Path) -> None:
 def test_offline_install_streams_a_suggestion(
     bundle: Path, tmp_path: Path, subprocess_env: dict[str, str]
 ) -> None:
-    reason = _no_network_available()
+    reason = _unshare_flags()[1]
     if reason:
         pytest.fail(f"cannot make a machine without network here: {reason}")
     prefix, bin_dir = tmp_path / "opt", tmp_path / "bin"
