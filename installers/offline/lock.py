@@ -12,6 +12,7 @@ as installers/setup.sh installs it.
 from __future__ import annotations
 
 import sys
+import tomllib
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
@@ -35,10 +36,8 @@ def model_package() -> str:
 
 def oldest_python() -> str:
     """The lowest Python the app supports (``requires-python``), as x.y.0."""
-    for line in (HERE.parent.parent / "pyproject.toml").read_text().splitlines():
-        if line.startswith("requires-python"):
-            return line.split(">=", 1)[1].strip().strip('"') + ".0"
-    raise SystemExit("pyproject.toml has no requires-python")
+    project = tomllib.loads((HERE.parent.parent / "pyproject.toml").read_text())["project"]
+    return project["requires-python"].removeprefix(">=") + ".0"
 
 
 def too_new(found: dict[str, str]) -> list[str]:
