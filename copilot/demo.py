@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from copilot.conversation import Contact, Role, Turn, load_contact
+from copilot.contact import Contact, Role, Turn, load_contact
 from copilot.paths import resources_dir
 
 DEMO_COMPANY = "Brightcart"

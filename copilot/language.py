@@ -7,6 +7,10 @@ language", so the prompt states the language explicitly when we can tell.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copilot.contact import Contact
 
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -188,3 +192,27 @@ def detect_language(text: str, default: str = "en") -> str:
 
 def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
+
+
+#: Fewer words than this tell nothing about a language: "no" would make a customer Spanish.
+MIN_LANGUAGE_WORDS = 3
+RECENT_TURNS = 8
+
+
+def customer_language(contact: Contact, default: str = "en") -> str:
+    """The language of the customer's recent messages, for the reply and the approved replies.
+
+    When the customer wrote too few words to tell, the recent turns of both sides decide;
+    when they do not tell either, ``default``.
+    """
+    from copilot.contact import Role
+
+    recent = contact.turns[-RECENT_TURNS:]
+    for texts in (
+        [t.text for t in recent if t.role is Role.CUSTOMER],
+        [t.text for t in recent],
+    ):
+        joined = " ".join(texts)
+        if len(_WORD.findall(joined)) >= MIN_LANGUAGE_WORDS:
+            return detect_language(joined, default=default)
+    return default

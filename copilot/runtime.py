@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from copilot.conversation import Contact
-from copilot.engine import Engine
 from copilot.errors import CopilotError, ProfileError
+from copilot.model.engine import Engine
 from copilot.paths import bundled_prompts_dir
-from copilot.profile_library import ProfileLibrary
-from copilot.profiles import Profile, ProfileSet
+from copilot.profiles.library import ProfileLibrary
+from copilot.profiles.profile import Profile, ProfileSet
 from copilot.settings import Settings, load_settings
-from copilot.suggest import SuggestionRequest
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +72,3 @@ class Runtime:
 
     def profile(self, name: str | None = None) -> Profile:
         return self.profiles.get(name or self.default_profile_name)
-
-    def request(self, contact: Contact, profile: str | None = None) -> SuggestionRequest:
-        return SuggestionRequest(
-            profile=self.profile(profile),
-            contact=contact,
-            company=self.settings.company_name,
-            agent_name=self.settings.agent_name,
-        )

@@ -21,8 +21,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from copilot.atomic_write import atomic_write
 from copilot.errors import SettingsError
-from copilot.files import atomic_write
 from copilot.paths import config_dir, default_data_dir
 
 log = logging.getLogger(__name__)

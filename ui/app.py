@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from copilot.paths import config_dir, resources_dir
 from copilot.runtime import Runtime
 from ui.errors import install_excepthook
-from ui.window import MainWindow
+from ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 #: Set by ``agent-copilot bench``: print start-up figures as JSON, then quit.

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QWidget
 
-from copilot.conversation import MAX_TURN_CHARS
+from copilot.contact import MAX_TURN_CHARS
 
 log = logging.getLogger(__name__)
 #: The last texts the copilot copied, trimmed as capture compares them.

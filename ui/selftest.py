@@ -13,9 +13,9 @@ import os
 import sys
 import time
 
+from copilot.assist.suggestion import Chunk, Suggestion
+from copilot.commands.selftest import SelfTestResult
 from copilot.errors import CopilotError
-from copilot.selftest import SelfTestResult
-from copilot.suggest import Chunk, Suggestion
 
 
 def _screenless() -> bool:

@@ -64,9 +64,14 @@ class Worker(QRunnable):
         finally:
             self.done.set()
 
-    def _drain(self, items: Iterator[Any]) -> None:
+    def _drain(self, items: Iterator[Any]) -> Any:
+        """Emit each item; the generator's return value becomes the result."""
         try:
-            for item in items:
+            while True:
+                try:
+                    item = next(items)
+                except StopIteration as stop:
+                    return stop.value
                 if self.cancelled:
                     raise Cancelled
                 self.signals.item.emit(self.id, item)
@@ -74,7 +79,6 @@ class Worker(QRunnable):
             close = getattr(items, "close", None)
             if close is not None:
                 close()
-        return None
 
 
 class WorkerPool:

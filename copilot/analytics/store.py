@@ -36,8 +36,8 @@ from copilot.analytics.events import (
     similarity,
 )
 from copilot.analytics.report import EventRow, Report, build_report
+from copilot.atomic_write import atomic_write
 from copilot.errors import StoreError
-from copilot.files import atomic_write
 from copilot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -26,15 +26,17 @@ from copilot.api.models import (
     SummaryOut,
     TurnOut,
 )
-from copilot.conversation import Contact, Role
+from copilot.assist.grounding import heading
+from copilot.assist.session import AssistSession, run_to_end
+from copilot.assist.suggestion import Chunk
+from copilot.contact import Contact, Role
 from copilot.errors import Cancelled, CopilotError
-from copilot.suggest import stream_suggestion
 
 if TYPE_CHECKING:
+    from copilot.assist.session import ApprovedReplies, Knowledge
     from copilot.history.service import History
     from copilot.kb.retrieval import Hit
-    from copilot.kb.service import KnowledgeBase
-    from copilot.macros.library import MacroLibrary, MacroMatch
+    from copilot.macros.library import MacroMatch
     from copilot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,6 @@ MAX_LIVE = 200
 
 def article_out(hit: Hit) -> ArticleOut:
     """A knowledge hit as the API reports it: the article, the passage and its highlight."""
-    from copilot.kb.grounding import heading
-
     return ArticleOut(
         doc_id=hit.passage.doc_id,
         title=hit.passage.title,
@@ -88,15 +88,15 @@ class LiveContacts:
     def __init__(
         self,
         runtime: Runtime,
-        knowledge: KnowledgeBase | None = None,
+        knowledge: Knowledge | None = None,
         history: History | None = None,
         generate: bool = True,
-        macros: MacroLibrary | None = None,
+        macros: ApprovedReplies | None = None,
     ) -> None:
         self.runtime = runtime
-        self.knowledge = knowledge
         self.history = history
-        self.macros = macros
+        # the one assist pipeline, as the window and the commands use it
+        self.assist = AssistSession(runtime, knowledge, macros)
         # False when the window generates (it shows the tokens and mirrors them here)
         self.generate = generate
         self._contacts: dict[str, LiveContact] = {}
@@ -144,12 +144,14 @@ class LiveContacts:
         live = self.get(contact_id)
         live.cancel.set()
         live.ended = True
+        self.assist.forget(contact_id)
         self._publish(live, StreamEvent(type="ended", sequence=self._sequence(live)))
         self._notify("ended", contact_id)
         return live
 
     def _drop(self, contact_id: str) -> None:
         live = self._contacts.pop(contact_id)
+        self.assist.forget(contact_id)
         live.cancel.set()
         live.ended = True
 
@@ -182,11 +184,7 @@ class LiveContacts:
         return sequence
 
     def push_chunk(self, contact_id: str, sequence: int, text: str, replace: bool) -> None:
-        live = self.get(contact_id)
-        current = live.suggestion.text if live.suggestion else ""
-        self._update(live, sequence, text if replace else current + text, False)
-        kind: Literal["token", "replace"] = "replace" if replace else "token"
-        self._publish(live, StreamEvent(type=kind, sequence=sequence, text=text))
+        self._relay(self.get(contact_id), sequence, Chunk(text, replace))
 
     def finish_suggestion(
         self, contact_id: str, sequence: int, text: str, withheld: bool = False
@@ -220,22 +218,18 @@ class LiveContacts:
     def _generate(
         self, live: LiveContact, contact: Contact, sequence: int, cancel: threading.Event
     ) -> None:
-        request = self.runtime.request(contact)
+        profile = live.suggestion.profile if live.suggestion else None
         try:
-            self._offer_approved(live, contact)
-            request.sources = self._ground(live, contact)
+            found = self.assist.retrieve(contact, profile)
+            # approved replies first: they are ready in milliseconds, long before the model
+            live.approved_replies = [approved_out(m) for m in found.approved]
+            live.articles = [article_out(h) for h in found.hits]
             if cancel.is_set():
                 return
-            for chunk in stream_suggestion(self.runtime.engine, request, cancel):
-                self._update(live, sequence, request.result.text, False)
-                event = StreamEvent(
-                    type="replace" if chunk.replace else "token", sequence=sequence, text=chunk.text
-                )
-                self._publish(live, event)
-            self._update(live, sequence, request.result.text, True, request.result.withheld)
-            self._publish(
-                live, StreamEvent(type="done", sequence=sequence, text=request.result.text)
-            )
+            stream = self.assist.suggest(contact, profile, retrieval=found, cancel=cancel)
+            result = run_to_end(stream, lambda chunk: self._relay(live, sequence, chunk))
+            self._update(live, sequence, result.text, True, result.withheld)
+            self._publish(live, StreamEvent(type="done", sequence=sequence, text=result.text))
         except Cancelled:
             return
         except CopilotError as exc:
@@ -248,27 +242,12 @@ class LiveContacts:
                 live, StreamEvent(type="failed", sequence=sequence, text="internal error")
             )
 
-    def _offer_approved(self, live: LiveContact, contact: Contact) -> None:
-        """Approved replies first: they are ready in milliseconds, long before the model."""
-        if self.macros is None:
-            return
-        try:
-            live.approved_replies = [approved_out(m) for m in self.macros.match(contact)]
-        except CopilotError as exc:
-            log.warning("approved replies unavailable for an API contact: %s", exc.user_message)
-
-    def _ground(self, live: LiveContact, contact: Contact) -> tuple[Any, ...]:
-        if self.knowledge is None:
-            return ()
-        from copilot.kb.grounding import sources
-
-        try:
-            hits = self.knowledge.for_contact(contact, k=5)
-        except CopilotError as exc:
-            log.warning("knowledge unavailable for an API contact: %s", exc.user_message)
-            return ()
-        live.articles = [article_out(h) for h in hits]
-        return sources(hits)
+    def _relay(self, live: LiveContact, sequence: int, chunk: Chunk) -> None:
+        """One streamed chunk: into the contact's state and out to every subscriber."""
+        current = live.suggestion.text if live.suggestion else ""
+        self._update(live, sequence, chunk.text if chunk.replace else current + chunk.text, False)
+        kind: Literal["token", "replace"] = "replace" if chunk.replace else "token"
+        self._publish(live, StreamEvent(type=kind, sequence=sequence, text=chunk.text))
 
     def _update(
         self, live: LiveContact, sequence: int, text: str, done: bool, withheld: bool = False

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.conversation import MAX_TURN_CHARS, Channel, Role
+from copilot.contact import MAX_TURN_CHARS, Channel, Role
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PORT = 8765

@@ -62,7 +62,7 @@ def check_loopback(host: str) -> str:
 
 def api_token() -> tuple[str, str]:
     """The bearer token: kept in the OS keyring, or made for this run only without one."""
-    from copilot.history.keys import SERVICE, usable_backend
+    from copilot.os_keyring import SERVICE, usable_backend
 
     backend, reason = usable_backend()
     if backend is None:
@@ -80,7 +80,7 @@ def api_token() -> tuple[str, str]:
 
 def stored_api_token() -> str | None:
     """The token kept in the keyring, for a client on this machine (``feed``); None without."""
-    from copilot.history.keys import SERVICE, usable_backend
+    from copilot.os_keyring import SERVICE, usable_backend
 
     backend, _reason = usable_backend()
     return backend.get_password(SERVICE, TOKEN_ENTRY) if backend is not None else None

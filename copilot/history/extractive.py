@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from copilot.conversation import Role
+from copilot.contact import Role
 from copilot.history.records import (
     ContactSummary,
     Disposition,

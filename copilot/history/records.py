@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from copilot.conversation import MAX_TURN_CHARS, Channel, Role, non_blank, role_alias
+from copilot.contact import MAX_TURN_CHARS, Channel, Role, non_blank, role_alias
 
 FORMAT_VERSION = 1
 CSV_COLUMNS = (

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from copilot.conversation import Contact
+from copilot.atomic_write import atomic_write
+from copilot.contact import Contact
 from copilot.errors import StoreError
-from copilot.files import atomic_write
 from copilot.history.digest import Digest, make_digest
 from copilot.history.importer import ImportReport, Progress, import_history
 from copilot.history.keys import (
@@ -25,7 +25,6 @@ from copilot.history.keys import (
     StoreKey,
     key_from_keyring,
     key_from_passphrase,
-    usable_backend,
 )
 from copilot.history.records import (
     ContactRecord,
@@ -34,6 +33,7 @@ from copilot.history.records import (
     guess_identifier_kind,
 )
 from copilot.history.store import Customer, HistoryStore, StoredContact
+from copilot.os_keyring import usable_backend
 from copilot.paths import resources_dir
 from copilot.settings import Settings
 

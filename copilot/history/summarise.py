@@ -21,8 +21,7 @@ from pydantic import ValidationError
 from copilot.errors import Cancelled, ModelError
 from copilot.history.extractive import summarise_extractive, words
 from copilot.history.records import ContactSummary, MessageRecord, SummaryMethod
-from copilot.prompt import ChatMessage, Segment, sanitize
-from copilot.suggest import TextEngine
+from copilot.model.chat import ChatMessage, Segment, TextEngine, sanitize
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,11 @@ from typing import Literal
 
 import numpy as np
 
-from copilot.conversation import Contact, Role
+from copilot.contact import Contact, Role
 from copilot.kb.embedding import embed
 from copilot.kb.lexical import LexicalIndex, tokenize
 from copilot.kb.store import KnowledgeStore, StoredPassage
+from copilot.kb.turn_vectors import TurnVectors
 
 log = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -110,9 +111,20 @@ class Retriever:
         """The agent's own query: one passage per article."""
         return self.search([QueryPart(text, 1.0)], k, mode, per_article=True)
 
-    def for_contact(self, contact: Contact, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        """Articles for the live conversation: one passage per article."""
-        return self.search(conversation_query(contact), k, mode, per_article=True)
+    def for_contact(
+        self,
+        contact: Contact,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        turns: TurnVectors | None = None,
+    ) -> list[Hit]:
+        """Articles for the live conversation: one passage per article.
+
+        ``turns`` embeds each turn once and shares it with the approved replies.
+        """
+        parts = conversation_query(contact)
+        vectors = turns.rows([p.text for p in parts]) if turns is not None and parts else None
+        return self.search(parts, k, mode, vectors=vectors, per_article=True)
 
     def search(
         self,

@@ -6,10 +6,11 @@ import logging
 import threading
 from pathlib import Path
 
-from copilot.conversation import Contact
+from copilot.contact import Contact
 from copilot.kb.importer import ImportReport, ProgressFn, import_paths, remove_paths
 from copilot.kb.retrieval import Hit, Retriever
 from copilot.kb.store import KnowledgeStore, StoredPassage
+from copilot.kb.turn_vectors import TurnVectors
 from copilot.paths import resources_dir
 from copilot.settings import Settings
 
@@ -49,8 +50,10 @@ class KnowledgeBase:
         with self._write_lock:
             return remove_paths(self.store, paths)
 
-    def for_contact(self, contact: Contact, k: int = 5) -> list[Hit]:
-        return self.retriever.for_contact(contact, k=k)
+    def for_contact(
+        self, contact: Contact, k: int = 5, turns: TurnVectors | None = None
+    ) -> list[Hit]:
+        return self.retriever.for_contact(contact, k=k, turns=turns)
 
     def search(self, text: str, k: int = 5) -> list[Hit]:
         return self.retriever.search_text(text, k=k)

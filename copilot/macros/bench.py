@@ -13,7 +13,7 @@ import statistics
 import time
 from typing import Any
 
-from copilot.conversation import Contact
+from copilot.contact import Contact
 from copilot.macros.importer import read_macros_csv
 from copilot.macros.library import MacroLibrary, demo_csv
 from copilot.macros.model import Macro

@@ -12,9 +12,9 @@ import string
 from dataclasses import dataclass, field
 from datetime import date as Date
 
-from copilot.conversation import Contact, Role
+from copilot.contact import Contact, Role
+from copilot.language import customer_language
 from copilot.macros.model import Macro
-from copilot.prompt import customer_language
 
 _LABELS = {
     "en": {

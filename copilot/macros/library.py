@@ -23,8 +23,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from copilot.conversation import Contact
-from copilot.files import atomic_write
+from copilot.atomic_write import atomic_write
+from copilot.contact import Contact
+from copilot.kb.turn_vectors import TurnVectors
 from copilot.macros.fill import Filled, fill
 from copilot.macros.importer import COLUMNS, ImportReport, read_macros_csv
 from copilot.macros.model import Macro, MacroError
@@ -222,11 +223,13 @@ class MacroLibrary:
         language: str | None = None,
         threshold: float | None = None,
         today: date | None = None,
+        turns: TurnVectors | None = None,
     ) -> list[MacroMatch]:
         """Approved replies that fit the conversation, best first; none below the threshold.
 
         ``language`` forces the reply language (a profile with a fixed language);
-        by default it is the customer's.
+        by default it is the customer's. ``turns`` shares the turn embeddings with the
+        knowledge search of the same message.
         """
         index = self.index()
         query = conversation_query(contact, language)
@@ -243,7 +246,7 @@ class MacroLibrary:
                     today=today,
                 ),
             )
-            for i, score in index.top(query, k, limit)
+            for i, score in index.top(query, k, limit, turns=turns)
         ]
 
 

@@ -21,12 +21,9 @@ as well as the text raised the handwritten top-1 rate from 22 to 26 of 31.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +31,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from copilot.conversation import Contact, Role
-from copilot.language import detect_language
+from copilot.contact import Contact, Role
+from copilot.kb.turn_vectors import TurnVectors, content_key
+from copilot.language import customer_language
 from copilot.macros.model import Macro, plain_text, topic_text
 
 # The embedder and BM25 load on first use, so importing macros costs the window nothing.
@@ -97,73 +95,25 @@ def conversation_query(contact: Contact, language: str | None = None) -> Query:
     turns = [t for t in turns if t]
     last = next((t.text for t in reversed(contact.turns) if t.role is Role.CUSTOMER), "")
     if language is None:
-        language = customer_language(contact)
+        language = customer_language(contact, default="")
     return Query(without_ids(last), tuple(turns[-WINDOW_TURNS:]), language)
-
-
-class TurnVectors:
-    """Embeddings of conversation turns, kept so each turn is embedded once per contact.
-
-    A new customer message then costs one short embedding, and the window of recent
-    turns is the mean of vectors already known. Keys are hashes: no customer text is
-    kept here.
-    """
-
-    def __init__(self, size: int | None = 4096) -> None:
-        self.size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        keys = {text: content_key(text) for text in texts}
-        with self._lock:
-            found = {t: self._vectors[k] for t, k in keys.items() if k in self._vectors}
-        todo = [t for t in keys if t not in found]
-        if todo:
-            found.update(zip(todo, embed(todo), strict=True))
-        with self._lock:
-            for text, key in keys.items():
-                self._vectors[key] = found[text]
-                self._vectors.move_to_end(key)
-            while self.size is not None and len(self._vectors) > self.size:
-                self._vectors.popitem(last=False)
-        return found
-
-    def matrix(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
-        """Query vectors (last turn, mean of the window) and their weights."""
-        known = self.get(query.texts)
-        rows, weights = [], []
-        if query.last:
-            rows.append(known[query.last])
-            weights.append(LAST_WEIGHT)
-        if query.window:
-            mean = np.sum([known[t] for t in query.window], axis=0)
-            rows.append(mean / max(float(np.linalg.norm(mean)), 1e-9))
-            weights.append(1.0 - LAST_WEIGHT if query.last else 1.0)
-        return np.asarray(rows, dtype=np.float32), np.asarray(weights, dtype=np.float32)
 
 
 TURNS = TurnVectors()
 
 
-def customer_language(contact: Contact) -> str:
-    """The customer's language, or "" when their words do not tell (then nothing is filtered).
-
-    Two words are not enough: "no" would make a customer Spanish.
-    """
-    recent = contact.turns[-8:]
-    for texts in (
-        [t.text for t in recent if t.role is Role.CUSTOMER],
-        [t.text for t in recent],
-    ):
-        joined = " ".join(texts)
-        if len(_WORD.findall(joined)) >= MIN_LANGUAGE_WORDS:
-            return detect_language(joined, default="")
-    return ""
-
-
-def content_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def query_matrix(query: Query, turns: TurnVectors) -> tuple[np.ndarray, np.ndarray]:
+    """Query vectors (last turn, mean of the window) and their weights."""
+    known = turns.get(query.texts)
+    rows, weights = [], []
+    if query.last:
+        rows.append(known[query.last])
+        weights.append(LAST_WEIGHT)
+    if query.window:
+        mean = np.sum([known[t] for t in query.window], axis=0)
+        rows.append(mean / max(float(np.linalg.norm(mean)), 1e-9))
+        weights.append(1.0 - LAST_WEIGHT if query.last else 1.0)
+    return np.asarray(rows, dtype=np.float32), np.asarray(weights, dtype=np.float32)
 
 
 class VectorCache:
@@ -262,7 +212,7 @@ class MacroIndex:
         n = len(self.macros)
         if not n or not query.texts:
             return np.full(n, -np.inf, dtype=np.float32)
-        vectors, weights = (turns or TURNS).matrix(query)
+        vectors, weights = query_matrix(query, turns or TURNS)
         weights = weights / float(weights.sum())
         dense = np.max(
             [

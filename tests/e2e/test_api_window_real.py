@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from copilot.conversation import Role
+from copilot.contact import Role
 from copilot.demo import load_demo
 from tests.e2e.conftest import own_runtime, shown_and_loaded
 from ui.app import create_window, open_services_after_model

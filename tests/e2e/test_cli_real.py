@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot.demo import demo_contact_path
-from copilot.model_file import bundled_model_path
+from copilot.model.files import bundled_model_path
 
 CLI = [sys.executable, "-m", "copilot"]
 

@@ -4,17 +4,18 @@ import threading
 
 import pytest
 
-from copilot.conversation import Contact
+from copilot.assist.prompt import build_prompt
+from copilot.assist.session import AssistSession
+from copilot.assist.suggestion import stream_suggestion, suggest
+from copilot.contact import Contact
 from copilot.demo import load_demo
 from copilot.errors import Cancelled
-from copilot.prompt import build_prompt
-from copilot.suggest import stream_suggestion, suggest
 
 
 def test_real_model_streams_a_reply(real_runtime):
     contact = Contact()
     contact.add("customer", "Hello, my order has not arrived yet. Can you help me?")
-    request = real_runtime.request(contact)
+    request = AssistSession(real_runtime).request(contact)
     chunks = list(stream_suggestion(real_runtime.engine, request))
     assert len(chunks) > 3
     assert len(request.result.text.split()) >= 3
@@ -25,7 +26,7 @@ def test_real_model_streams_a_reply(real_runtime):
 def test_cancel_stops_the_real_model_within_one_token(real_runtime):
     contact = Contact()
     contact.add("customer", "Please explain in detail how returns, refunds and exchanges work.")
-    request = real_runtime.request(contact)
+    request = AssistSession(real_runtime).request(contact)
     cancel = threading.Event()
     received = 0
     with pytest.raises(Cancelled):
@@ -46,7 +47,7 @@ def test_kv_cache_is_reused_across_turns(real_runtime):
         live.turns.append(turn)
         if turn.role.value == "customer":
             previous_prompt = engine.last_stats.prompt_tokens
-            suggest(engine, real_runtime.request(live.snapshot()))
+            suggest(engine, AssistSession(real_runtime).request(live.snapshot()))
             reused.append(
                 (engine.last_stats.reused_tokens, previous_prompt, engine.last_stats.prompt_tokens)
             )
@@ -74,14 +75,14 @@ def test_customer_text_cannot_produce_special_tokens(real_runtime):
 
 
 def test_prefill_puts_the_instructions_in_the_cache(real_runtime):
-    from copilot.suggest import prefill
+    from copilot.assist.suggestion import prefill
 
     engine = real_runtime.engine
     engine.reset_cache()
     contact = Contact(customer_name="Ada")
-    evaluated = prefill(engine, real_runtime.request(contact))
+    evaluated = prefill(engine, AssistSession(real_runtime).request(contact))
     assert evaluated > 50
-    assert prefill(engine, real_runtime.request(contact)) == 0
+    assert prefill(engine, AssistSession(real_runtime).request(contact)) == 0
     contact.add("customer", "Hello, where is my parcel?")
-    suggest(engine, real_runtime.request(contact))
+    suggest(engine, AssistSession(real_runtime).request(contact))
     assert engine.last_stats.reused_tokens >= evaluated - 4

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from copilot import __version__
-from copilot.model_file import BUNDLED_FILE
+from copilot.model.files import BUNDLED_FILE
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.conversation import Contact
+from copilot.contact import Contact
 from copilot.kb.importer import Status
 from copilot.kb.service import KnowledgeBase, demo_kb_dir
 from copilot.settings import Settings

@@ -142,4 +142,7 @@ def test_bench_macros_prints_its_figures(subprocess_env):
     assert figures["replies"] == 500 and figures["index_build_s"] > 0
     for key in ("match_new_turn", "match_repeat"):
         assert 0 < figures[key]["p50_ms"] <= figures[key]["p95_ms"] <= figures[key]["max_ms"]
-    assert isinstance(figures["met"], bool)
+    # the verdict is the p95 of a match with a new customer message against the 30 ms
+    # target (not the cached repeat's); whether it is met depends on how busy the CPU is
+    assert figures["target_ms"] == 30.0
+    assert figures["met"] is (figures["match_new_turn"]["p95_ms"] <= figures["target_ms"])

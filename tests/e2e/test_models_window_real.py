@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from copilot.conversation import Role
-from copilot.model_file import bundled_model_path
-from copilot.model_store import add_model, models_dir
+from copilot.contact import Role
+from copilot.model.files import bundled_model_path
+from copilot.model.store import add_model, models_dir
 from copilot.runtime import Runtime
 from copilot.settings import Settings, require_settings
 from tests.e2e.conftest import shown_and_loaded
 from ui.app import create_window
-from ui.models_dialog import ACTIVE_MARK, NOT_CHANGED, SUGGESTIONS_OFF
+from ui.dialogs.models import ACTIVE_MARK, NOT_CHANGED, SUGGESTIONS_OFF
 
 BUNDLED = bundled_model_path()
 QUESTION = "Hi, my parcel is late. Can you check where it is?"

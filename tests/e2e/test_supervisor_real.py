@@ -19,14 +19,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 import ui.supervisor as supervisor_ui
-from copilot.supervisor import SupervisorLock
+from copilot.profiles.passphrase import SupervisorLock
 from tests.e2e.conftest import own_runtime, shown_and_loaded
 from ui.app import window_state
 from ui.supervisor import ask
 from ui.supervisor.lock_dialog import SupervisorPassphraseDialog
 from ui.supervisor.preview import CURRENT, DRAFT
 from ui.supervisor.window import SupervisorWindow
-from ui.window import MainWindow
+from ui.window.main_window import MainWindow
 
 PASSPHRASE = "team-lead passphrase"
 DISCLAIMER = "Replies are checked by a person at {company}."

@@ -9,7 +9,7 @@ from pathlib import Path
 import netguard
 import pytest
 
-from copilot.conversation import Role
+from copilot.contact import Role
 from copilot.runtime import Runtime
 from copilot.settings import Settings
 from tests.e2e.conftest import shown_and_loaded

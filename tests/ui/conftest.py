@@ -5,12 +5,12 @@ from collections.abc import Callable
 import pytest
 
 from copilot.paths import bundled_prompts_dir
-from copilot.profiles import load_profiles
+from copilot.profiles.profile import load_profiles
 from copilot.runtime import Runtime
 from copilot.settings import Settings
 from tests.fakes import FakeEngine
 from ui.app import window_state
-from ui.window import MainWindow
+from ui.window.main_window import MainWindow
 
 
 @pytest.fixture

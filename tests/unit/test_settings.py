@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-import copilot.files
+import copilot.atomic_write
 from copilot.errors import SettingsError
 from copilot.settings import (
     SCHEMA_VERSION,
@@ -96,7 +96,7 @@ def test_a_failed_write_keeps_the_old_file(monkeypatch: pytest.MonkeyPatch):
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(copilot.files, "write_synced", full_disk)
+        patch.setattr(copilot.atomic_write, "write_synced", full_disk)
         with pytest.raises(SettingsError, match="No space left"):
             update_settings(active_profile="concise")
     assert settings_file().read_text() == original

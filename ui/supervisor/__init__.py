@@ -32,7 +32,7 @@ def open_supervisor(window: Any, lock: Any = None) -> QWidget:
             shown.show()
             shown.activateWindow()
             return shown  # type: ignore[no-any-return]
-    from copilot.supervisor import SupervisorLock
+    from copilot.profiles.passphrase import SupervisorLock
     from ui.supervisor.lock_dialog import SupervisorPassphraseDialog
 
     lock = lock if lock is not None else SupervisorLock()

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot import packs
 from copilot.errors import CopilotError
+from copilot.profiles import packs
 from ui.supervisor import ask
 
 PACK_FILES = "Profile packs (*.json);;All files (*)"

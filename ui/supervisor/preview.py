@@ -8,7 +8,7 @@ emits is dropped by its id.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.conversation import Contact, Role
-from copilot.engine import EngineState
-from copilot.profiles import Profile
-from copilot.suggest import Chunk, Suggestion, SuggestionRequest, stream_suggestion
+from copilot.assist.session import AssistSession
+from copilot.assist.suggestion import Chunk, Suggestion
+from copilot.contact import Contact, Role
+from copilot.model.engine import EngineState
+from copilot.profiles.profile import Profile
 from ui.errors import user_message
-from ui.suggestion_panel import show_chunk
+from ui.widgets.suggestion_panel import show_chunk
 from ui.worker import Worker, WorkerPool
 
 DRAFT, CURRENT = "draft", "current"
@@ -213,21 +214,13 @@ class PreviewPane(QWidget):
         return "The model is not loaded yet. Try Preview again once the main window says ready."
 
     def _job(self, runs: list[tuple[str, Profile]], contact: Contact) -> Any:
-        engine = self.runtime.engine
-        settings = self.runtime.settings
+        assist = AssistSession(self.runtime)  # a sample has no knowledge hits to ground in
 
         def job(cancel: threading.Event) -> Iterator[tuple[str, object]]:
             for side, profile in runs:
-                request = SuggestionRequest(
-                    profile=profile,
-                    contact=contact,
-                    company=settings.company_name,
-                    agent_name=settings.agent_name,
-                )
                 yield side, None
-                for chunk in stream_suggestion(engine, request, cancel):
-                    yield side, chunk
-                yield side, request.result
+                result = yield from _tagged(side, assist.suggest(contact, profile, cancel=cancel))
+                yield side, result
 
         return job
 
@@ -259,3 +252,16 @@ class PreviewPane(QWidget):
             if not column.plain_text:
                 column.show_message(user_message(exc))
         self.done.emit()
+
+
+def _tagged(
+    side: str, stream: Generator[Chunk, None, Suggestion]
+) -> Generator[tuple[str, object], None, Suggestion]:
+    """The stream's chunks marked with their column; returns the finished Suggestion."""
+    while True:
+        try:
+            chunk = next(stream)
+        except StopIteration as stop:
+            result: Suggestion = stop.value
+            return result
+        yield side, chunk

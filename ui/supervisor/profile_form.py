@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.profile_files import field_errors
-from copilot.profiles import TEMPLATE_VARIABLES, Profile
+from copilot.profiles.files import field_errors
+from copilot.profiles.profile import TEMPLATE_VARIABLES, Profile
 from ui.supervisor.field_row import ERROR_STYLE, with_error
 
 Validator = Callable[[dict[str, Any]], dict[str, str]]

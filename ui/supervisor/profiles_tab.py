@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from copilot.errors import CopilotError
-from copilot.profile_files import field_errors
-from copilot.profiles import Profile, load_profile
+from copilot.profiles.files import field_errors
+from copilot.profiles.profile import Profile, load_profile
 from ui.supervisor import ask, pack_flow
 from ui.supervisor.preview import PreviewPane
 from ui.supervisor.profile_form import ProfileForm

@@ -95,7 +95,7 @@ class SupervisorWindow(QMainWindow):
                 label.setWordWrap(True)
                 label.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 return label
-        from ui.dashboard import Dashboard
+        from ui.supervisor.dashboard import Dashboard
 
         def loader(days: int, profile: str | None) -> Any:
             return analytics.report(days, profile)
@@ -138,6 +138,6 @@ class SupervisorWindow(QMainWindow):
 
 
 def _samples() -> list[tuple[str, Any]]:
-    from copilot.samples import sample_contacts
+    from copilot.profiles.samples import sample_contacts
 
     return sample_contacts()

@@ -1,0 +1,1 @@
+"""Measuring the product on public customer-service data: retrieval, summaries and replies."""

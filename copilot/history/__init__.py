@@ -1,0 +1,1 @@
+"""Customer history: the encrypted store, import and export, digests and summaries."""

@@ -1,0 +1,1 @@
+"""Controllers: each owns one panel's behaviour for the window, off the GUI thread."""

@@ -1,0 +1,1 @@
+"""Dialogs the agent or IT opens from the window."""

@@ -1,0 +1,1 @@
+"""Widgets that only draw: panels, boxes and views the controllers fill."""
