@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-from copilot.assist.grounding import sources as grounding_sources
-from copilot.assist.prompt import Source
 from copilot.contact import Contact
 from copilot.errors import CopilotError
 from ui.widgets.knowledge_panel import ArticleView, KnowledgePanel
@@ -128,9 +126,6 @@ class KnowledgeController(QObject):
         worker.signals.finished.connect(done)
         worker.signals.failed.connect(failed)
         self.workers.start(worker)
-
-    def sources(self, hits: list[Hit]) -> tuple[Source, ...]:
-        return grounding_sources(hits)
 
     # -- article view ------------------------------------------------------------------
     def open_article(self, hit: Hit) -> None:
