@@ -28,13 +28,12 @@ import numpy as np
 from copilot.assist.session import AssistSession, run_to_end
 from copilot.contact import MAX_TURN_CHARS, Contact, Role, Turn, role_alias
 from copilot.errors import CopilotError
-from copilot.kb.turn_vectors import TurnVectors
+from copilot.kb.turn_vectors import TurnVectors, embed
 from copilot.macros.model import Macro
 from copilot.macros.retrieve import (
     THRESHOLD,
     MacroIndex,
     conversation_query,
-    embed,
 )
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from copilot.contact import Contact, Role
-from copilot.kb.turn_vectors import TurnVectors, content_key
+from copilot.kb.turn_vectors import TurnVectors, content_key, embed
 from copilot.language import customer_language
 from copilot.macros.model import Macro, plain_text, topic_text
 
@@ -54,15 +54,7 @@ THRESHOLD = 0.33
 TEXT_VIEW_WEIGHT = 0.95
 _MAX_QUERY_CHARS = 2000
 DIMENSIONS = 512
-MIN_LANGUAGE_WORDS = 3
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ID_OR_LINK = re.compile(r"https?://\S+|\S*\d\S*")
-
-
-def embed(texts: list[str]) -> np.ndarray:
-    from copilot.kb.embedding import embed as embed_texts
-
-    return embed_texts(texts)
 
 
 @dataclass(frozen=True)
